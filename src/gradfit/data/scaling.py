@@ -1,0 +1,68 @@
+"""Feature standardization, with coefficients always reported in original units.
+
+Gradient descent runs on ``z = (x - mean) / scale``; a fit in those coordinates,
+``y = z . v + c``, is the same line as ``y = x . w + b`` with
+``w = v / scale`` and ``b = c - mean . w``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Scaling"]
+
+
+class Scaling(NamedTuple):
+    """An affine change of feature coordinates, ``z = (x - mean) / scale``.
+
+    >>> s = Scaling.standardize(np.array([[1.0, 10.0], [3.0, 10.0]]))
+    >>> s.mean, s.scale  # the constant column keeps scale 1: no division by zero
+    (array([ 2., 10.]), array([1., 1.]))
+    >>> s.to_original(np.array([2.0, 5.0, 1.0]))  # v = [2, 5], c = 1
+    array([  2.,   5., -53.])
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def identity(cls, n_features: int) -> Scaling:
+        return cls(np.zeros(n_features), np.ones(n_features))
+
+    @classmethod
+    def from_moments(cls, mean: np.ndarray, var: np.ndarray) -> Scaling:
+        """Standardize with the given column means and variances."""
+        std = np.sqrt(np.maximum(var, 0.0))
+        # A constant column has nothing to scale; its coefficient stays 0 and the
+        # intercept absorbs it, so scale 1 is exact and avoids 0/0.
+        tiny = np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+        return cls(np.asarray(mean, dtype=np.float64), np.where(std > tiny, std, 1.0))
+
+    @classmethod
+    def standardize(cls, X: np.ndarray, chunk_rows: int | None = None) -> Scaling:
+        """Column means and population standard deviations, in bounded memory."""
+        mean = X.mean(axis=0)
+        rows = chunk_rows or max(1, 2**22 // X.shape[1])
+        ss = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], rows):
+            centred = X[start : start + rows] - mean
+            ss += np.einsum("ij,ij->j", centred, centred)
+        return cls.from_moments(mean, ss / X.shape[0])
+
+    @property
+    def is_identity(self) -> bool:
+        return not self.mean.any() and bool((self.scale == 1.0).all())
+
+    def to_original(self, theta: np.ndarray) -> np.ndarray:
+        """Map ``[v, c]`` (scaled coordinates) to ``[w, b]`` (original units)."""
+        w = theta[..., :-1] / self.scale
+        b = theta[..., -1] - w @ self.mean
+        return np.concatenate([w, np.asarray(b)[..., None]], axis=-1)
+
+    def to_scaled(self, theta: np.ndarray) -> np.ndarray:
+        """Map ``[w, b]`` (original units) to ``[v, c]`` (scaled coordinates)."""
+        w = theta[..., :-1]
+        c = theta[..., -1] + w @ self.mean
+        return np.concatenate([w * self.scale, np.asarray(c)[..., None]], axis=-1)

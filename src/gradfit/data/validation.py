@@ -1,0 +1,116 @@
+"""Turn user input into float64 arrays, or say exactly what is wrong with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.exceptions import InvalidInputError
+
+__all__ = ["as_features", "as_target", "check_xy", "feature_names_of"]
+
+
+def feature_names_of(X: Any) -> list[str] | None:
+    """Column names of a DataFrame-like ``X`` (anything with string ``columns``), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = [str(c) for c in columns]
+    return names if all(isinstance(c, str) for c in columns) else None
+
+
+def _to_float(values: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raw = np.asarray(values, dtype=object)
+        example = next((v for v in raw.ravel() if not _is_number(v)), None)
+        raise InvalidInputError(
+            f"{name} contains non-numeric values (for example {example!r}): "
+            f"convert them to numbers or leave those columns out"
+        ) from exc
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_finite(a: np.ndarray, name: str, columns: Sequence[str] | None = None) -> None:
+    finite = np.isfinite(a)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)
+    where = f"row {bad[0][0]}"
+    if a.ndim == 2:
+        col = bad[0][1]
+        where += f", column {columns[col]!r}" if columns else f", column {col}"
+    raise InvalidInputError(
+        f"{name} has {len(bad)} NaN or infinite value(s) (first at {where}): "
+        f"drop or impute those rows before fitting"
+    )
+
+
+def as_features(X: Any, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a finite 2-D float64 array; a 1-D array is one feature.
+
+    >>> as_features([1, 2, 3]).shape
+    (3, 1)
+    """
+    columns = feature_names_of(X)
+    a = _to_float(X, name)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise InvalidInputError(
+            f"{name} must be 2-D (rows x features), got {a.ndim}-D with shape {a.shape}: "
+            f"reshape it to (n_samples, n_features)"
+        )
+    if a.shape[0] == 0:
+        raise InvalidInputError(f"{name} is empty (0 rows): pass at least one row of data")
+    if a.shape[1] == 0:
+        raise InvalidInputError(f"{name} has 0 features: pass at least one feature column")
+    _check_finite(a, name, columns)
+    return a
+
+
+def as_target(y: Any, name: str = "y") -> np.ndarray:
+    """Return ``y`` as a finite 1-D float64 array (a single column is accepted).
+
+    >>> as_target([[1.0], [2.0]])
+    array([1., 2.])
+    """
+    a = _to_float(y, name)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise InvalidInputError(
+            f"{name} must be 1-D (one target value per row), got shape {a.shape}: "
+            f"fit one target at a time"
+        )
+    if a.shape[0] == 0:
+        raise InvalidInputError(f"{name} is empty: pass one target value per row of X")
+    _check_finite(a, name)
+    return a
+
+
+def check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate features and target together.
+
+    >>> X, y = check_xy([[1.0], [2.0]], [3.0, 5.0])
+    >>> X.shape, y.shape
+    ((2, 1), (2,))
+    """
+    Xa = as_features(X)
+    ya = as_target(y)
+    if Xa.shape[0] != ya.shape[0]:
+        raise InvalidInputError(
+            f"X has {Xa.shape[0]} rows but y has {ya.shape[0]} values: "
+            f"pass one target value per row of X"
+        )
+    return Xa, ya

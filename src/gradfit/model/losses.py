@@ -1,0 +1,35 @@
+"""The mean squared error: its value next to its derivative, as in article A.
+
+For predictions ``p`` and targets ``y`` (errors ``e = p - y``) over ``N`` rows::
+
+    J = (1/N) * sum_i e_i^2          dJ/dp_i = (2/N) * e_i
+
+With sample weights ``s`` the mean is weighted: ``J = sum_i s_i e_i^2 / sum_i s_i``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["squared_error"]
+
+
+def squared_error(
+    p: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, total: float | None = None
+) -> tuple[float, np.ndarray]:
+    """Mean squared error and its gradient with respect to the predictions.
+
+    ``total`` is the normaliser (``N``, or the weight of these rows); by default the
+    number of rows, or the sum of the weights.
+
+    >>> loss, dp = squared_error(np.array([3.0, 5.0]), np.array([1.0, 5.0]))
+    >>> loss, dp.tolist()
+    (2.0, [2.0, 0.0])
+    """
+    e = p - y
+    if weights is None:
+        total = e.shape[0] if total is None else total
+        return float(e @ e) / total, (2.0 / total) * e
+    total = float(weights.sum()) if total is None else total
+    we = weights * e
+    return float(we @ e) / total, (2.0 / total) * we

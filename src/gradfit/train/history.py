@@ -1,0 +1,148 @@
+"""What a fit went through, step by step, in original units."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradfit.data.io import atomic_write_text
+from gradfit.data.scaling import Scaling
+
+__all__ = ["History", "StopReason"]
+
+
+@dataclass(frozen=True)
+class StopReason:
+    """Why a fit stopped, as a code and in words.
+
+    Codes: ``"converged_gradient"``, ``"converged_loss"``, ``"max_iter"``,
+    ``"diverged"`` and ``"callback"``.
+    """
+
+    code: str
+    message: str
+    step: int
+
+    @property
+    def converged(self) -> bool:
+        return self.code.startswith("converged")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class History:
+    """Per recorded step: the parameters *before* that step's update and what it saw.
+
+    Entry ``k`` holds step ``step[k]``: the parameters it started from (``w``, ``b``,
+    in original units), the loss and gradient norm of its batch (all rows for full
+    batch), and its learning rate. The last entry is the final state. ``epoch_loss``
+    holds the full-data loss at the start of each epoch and at the end.
+    Gradient norms are in the coordinates descent ran in (scaled if standardizing).
+    """
+
+    step: np.ndarray
+    epoch: np.ndarray
+    theta: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+    scaling: Scaling
+    feature_names: list[str]
+    epoch_loss: np.ndarray
+    gap: np.ndarray | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.step.shape[0])
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """``[w, b]`` in original units, one row per entry."""
+        return self.scaling.to_original(self.theta)
+
+    @property
+    def w(self) -> np.ndarray:
+        return self.coefficients[:, :-1]
+
+    @property
+    def b(self) -> np.ndarray:
+        return self.coefficients[:, -1]
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Columns: step, epoch, one per coefficient, b, loss, grad_norm, lr (and gap)."""
+        coef = self.coefficients
+        out: dict[str, list[Any]] = {"step": self.step.tolist(), "epoch": self.epoch.tolist()}
+        for j, name in enumerate(self.feature_names):
+            out[f"w[{name}]"] = coef[:, j].tolist()
+        out["b"] = coef[:, -1].tolist()
+        out["loss"] = self.loss.tolist()
+        out["grad_norm"] = self.grad_norm.tolist()
+        out["lr"] = self.lr.tolist()
+        if self.gap is not None:
+            out["gap"] = self.gap.tolist()
+        return out
+
+    def to_pandas(self) -> Any:
+        """The history as a pandas DataFrame (needs pandas)."""
+        from gradfit.exceptions import require
+
+        return require("pandas", "data").DataFrame(self.to_dict())
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write the history as CSV (atomically), full precision."""
+        columns = self.to_dict()
+        lines = [",".join(columns)]
+        lines += [",".join(repr(v) for v in row) for row in zip(*columns.values(), strict=True)]
+        return atomic_write_text(path, "\n".join(lines) + "\n")
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The history as JSON columns; written atomically when ``path`` is given."""
+        text = json.dumps(self.to_dict())
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+
+class Recorder:
+    """Collects history entries every ``stride`` steps."""
+
+    def __init__(self, stride: int, gap_reference: np.ndarray | None = None):
+        self.stride = stride
+        self.rows: list[tuple[int, int, float, float, float]] = []
+        self.thetas: list[np.ndarray] = []
+        self.epoch_loss: list[float] = []
+        self.gap_reference = gap_reference
+
+    def add(
+        self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float, lr: float
+    ) -> None:
+        self.rows.append((step, epoch, loss, grad_norm, lr))
+        self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
+
+    def finish(self, scaling: Scaling, feature_names: list[str]) -> History:
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 5
+        theta = np.array(self.thetas).reshape(len(self.thetas), scaling.mean.size + 1)
+        gap = None
+        if self.gap_reference is not None:
+            ref = self.gap_reference
+            coef = scaling.to_original(theta)
+            gap = np.linalg.norm(coef - ref, axis=1) / max(float(np.linalg.norm(ref)), 1e-300)
+        return History(
+            step=np.array(cols[0], dtype=np.int64),
+            epoch=np.array(cols[1], dtype=np.int64),
+            theta=theta,
+            loss=np.array(cols[2], dtype=np.float64),
+            grad_norm=np.array(cols[3], dtype=np.float64),
+            lr=np.array(cols[4], dtype=np.float64),
+            scaling=scaling,
+            feature_names=feature_names,
+            epoch_loss=np.array(self.epoch_loss),
+            gap=gap,
+        )
