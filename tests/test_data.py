@@ -34,7 +34,7 @@ def test_dataframe_column_named_in_message():
 
 
 def test_one_dimensional_x_is_one_feature():
-    X, y = check_xy([1, 2, 3], [2, 4, 6])
+    X, _ = check_xy([1, 2, 3], [2, 4, 6])
     assert X.shape == (3, 1) and X.dtype == np.float64
 
 

@@ -53,10 +53,8 @@ def article_b(console: Any, verbose: bool = False) -> FitResult:
     h = result.history
     if verbose:
         for k in range(len(h) - 1):
-            console.print(
-                f"iteration {h.step[k]}: w = {_fmt(h.w[k])}, b = {h.b[k]:.6f}, loss = {h.loss[k]:.6g}",
-                highlight=False,
-            )
+            line = f"iteration {h.step[k]}: w = {_fmt(h.w[k])}, b = {h.b[k]:.6f}"
+            console.print(f"{line}, loss = {h.loss[k]:.6g}", highlight=False)
     else:
         table = table_mod.Table(title="selected iterations (--verbose prints all 1000)")
         for col in ("iteration", "w", "b", "loss"):

@@ -1,0 +1,63 @@
+"""Both tutorial articles, reproduced."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradfit import DivergenceError, fit, least_squares, load_dataset, make_article_b
+from gradfit.train import Problem
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import article_b_code  # noqa: E402  (the article's own loops, kept with the benchmarks)
+
+
+def test_article_b_reproduced():
+    d = make_article_b(5000, seed=0)
+    r = fit(d.X, d.y, lr=0.01, max_iter=1000, tol=0, gtol=0)
+    assert r.n_steps == 1000 and len(r.history) == 1001
+    np.testing.assert_allclose(r.w, [2, 4, 5, 9, 11], atol=1e-6)
+    assert r.b == pytest.approx(2, abs=1e-6)
+    assert r.loss < 1e-12
+    # "after about 250 iterations the weights approach the true ones and the loss zero"
+    h = r.history
+    assert np.abs(h.w[250] - [2, 4, 5, 9, 11]).max() < 0.1 and h.loss[250] < 0.05
+    # monotone descent, down to where the O(d^2) loss formula meets its rounding floor
+    above_floor = h.loss > 1e-10
+    assert np.all(np.diff(h.loss[above_floor]) < 0)
+
+
+def test_article_b_iterates_equal_the_articles_own_code():
+    d = make_article_b(200, seed=1)
+    w, b = article_b_code.gradient_descent(list(zip(d.X, d.y, strict=True)), 5, iterations=60)
+    for path in ("stats", "direct"):
+        r = fit(d.X, d.y, lr=0.01, max_iter=60, tol=0, gtol=0, path=path)
+        np.testing.assert_allclose(r.w, w, rtol=1e-11)
+        assert r.b == pytest.approx(b, rel=1e-11)
+
+
+def test_article_a_raw_heights_diverge_at_lr_001():
+    d = load_dataset("davis")
+    with pytest.raises(DivergenceError, match="standardize=True"):
+        fit(d.X, d.y, lr=0.01, feature_names=d.feature_names)
+
+
+def test_article_a_scaled_reaches_the_least_squares_line():
+    d = load_dataset("davis")
+    r = fit(d.X, d.y, lr=0.01, standardize=True, max_iter=5000, tol=0, gtol=1e-10)
+    m, b = least_squares(d.X, d.y)
+    assert r.w[0] == pytest.approx(m[0], rel=1e-9) and r.b == pytest.approx(b, rel=1e-9)
+
+
+def test_article_a_fewer_steps_best_rate_is_one_step():
+    # Standardized, one feature: H = 2 I, so lr = 2 / (mu + L) = 0.5 lands in one step,
+    # as the article's widget does at its best rate.
+    d = load_dataset("davis")
+    problem = Problem(d.X, d.y, standardize=True)
+    c = problem.curvature
+    assert c.best_lr == pytest.approx(0.5) and c.condition_number == pytest.approx(1.0)
+    r = fit(d.X, d.y, lr=c.best_lr, problem=problem)
+    assert r.n_steps == 1 and r.converged
+    slow = fit(d.X, d.y, lr=0.05 * c.best_lr, problem=problem, tol=0)
+    assert slow.n_steps > 50

@@ -1,0 +1,82 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gradfit.cli import main
+
+
+def run_cli(*args):
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run(
+        [sys.executable, "-m", "gradfit.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_demo_reproduces_both_articles():
+    out = run_cli("demo")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Article B" in text and "Article A" in text
+    assert "final w = [2.000000, 4.000000, 5.000000, 9.000000, 11.000000]" in text
+    assert "DivergenceError" in text and "standardize=True" in text
+    assert "weight = 0.2384 * height + 25.266" in text
+    assert "lr='auto' converged in" in text
+
+
+def test_demo_verbose_prints_every_iteration_in_the_articles_format():
+    out = run_cli("demo", "--verbose")
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("iteration ")]
+    assert len(lines) == 1000
+    assert lines[0] == (
+        "iteration 0: w = [0.000000, 0.000000, 0.000000, 0.000000, 0.000000], "
+        "b = 0.000000, loss = 250.836"
+    ) or lines[0].startswith("iteration 0: w = [0.000000")
+
+
+def test_fit_command(capsys, tmp_path):
+    assert main(["fit", "davis", "--standardize", "--history", str(tmp_path / "h.json")]) == 0
+    out = capsys.readouterr().out
+    assert "weight = 0.238406 * height + 25.2662" in out and "converged" in out
+    assert json.loads((tmp_path / "h.json").read_text())["step"][0] == 0
+
+
+def test_lr_command(capsys):
+    assert main(["lr", "davis"]) == 0
+    out = capsys.readouterr().out
+    assert "largest stable rate 2/L" in out and "try --standardize" in out
+
+
+def test_fit_csv_file(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "\n".join(f"{i},{2 * i + 1}" for i in range(20)))
+    assert main(["fit", str(path), "--target", "y", "--standardize"]) == 0
+    assert "y = 2 * x + 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["fit", "davis", "--lr", "0.01"], "diverged"),
+        (["fit", "davis", "--lr", "-1"], "lr must be a finite number > 0"),
+        (["fit", "davis", "--lr", "abc"], "not a number or 'auto'"),
+        (["fit", "nope.csv", "--target", "y"], "no such file or data set"),
+        (["fit", "davis", "--features", "sex"], "not numeric"),
+        (["fit", "davis", "--batch-size", "0"], "batch_size must be at least 1"),
+        (["fit", "davis", "--history", "h.txt"], "--history must end in .csv or .json"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_one_line_exit_2(args, fragment):
+    out = run_cli(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gradfit: error:"), out.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in out.stderr
