@@ -1,0 +1,220 @@
+"""Side-by-side benchmarks: gradfit next to its competitors in one run, as ratios.
+
+Run with ``make bench`` (or ``python benchmarks/run.py [--quick]``). Writes the table
+to ``benchmarks/RESULTS.md``; README.md quotes it. Times are the best of several
+repeats (``time.perf_counter``); peak memory is traced with ``tracemalloc`` (NumPy
+reports its buffers to it). BLAS threads are pinned with threadpoolctl and stated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import platform
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import article_b_code  # noqa: E402
+
+import gradfit  # noqa: E402
+from gradfit.data.io import atomic_write_text  # noqa: E402
+
+THREADS = 2
+
+
+def best_time(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        out = func()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def peak_memory(func: Callable[[], Any]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    func()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def rel_err(coef: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.linalg.norm(coef - ref) / np.linalg.norm(ref))
+
+
+def article_b(rows: list[str], quick: bool) -> None:
+    d = gradfit.make_article_b(5000, seed=0)
+    iterations = 50 if quick else 1000
+    points = list(zip(d.X, d.y, strict=True))
+    t_article, (w_a, b_a) = best_time(
+        lambda: article_b_code.gradient_descent(points, 5, iterations=iterations), repeat=1
+    )
+    t_gf, r = best_time(
+        lambda: gradfit.fit(d.X, d.y, lr=0.01, max_iter=iterations, tol=0, gtol=0), repeat=20
+    )
+    diff = float(np.abs(np.append(r.w, r.b) - np.append(w_a, b_a)).max())
+    rows.append(f"### Article B: {iterations} full-batch iterations, 5000 x 5, lr 0.01\n")
+    rows.append("| implementation | time | speed-up | final w, b max difference |")
+    rows.append("|---|---:|---:|---:|")
+    rows.append(f"| article's code (Python loops over rows) | {t_article:.2f} s | 1x | |")
+    rows.append(
+        f"| gradfit.fit ({r.path} path) | {t_gf * 1e3:.2f} ms | "
+        f"**{t_article / t_gf:,.0f}x** | {diff:.1e} |"
+    )
+    rows.append("")
+
+
+def regression_data(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w = rng.uniform(-2, 2, d)
+    y = X @ w + 0.5 + 0.1 * rng.standard_normal(n)
+    return X, y, np.append(w, 0.5)
+
+
+def normal_equations(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    mean = X.mean(axis=0)
+    G = X.T @ X - len(y) * np.outer(mean, mean)
+    w = np.linalg.solve(G, X.T @ y - len(y) * mean * y.mean())
+    return np.append(w, y.mean() - mean @ w)
+
+
+def full_batch(rows: list[str], n: int, d: int, paths: list[str]) -> None:
+    from sklearn.linear_model import LinearRegression, SGDRegressor
+
+    X, y, _ = regression_data(n, d)
+    w_ls, b_ls = gradfit.least_squares(X, y)
+    ref = np.append(w_ls, b_ls)
+
+    def sgd() -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = SGDRegressor(random_state=0).fit(X, y)
+        return np.append(m.coef_, m.intercept_)
+
+    def skl() -> np.ndarray:
+        m = LinearRegression().fit(X, y)
+        return np.append(m.coef_, m.intercept_)
+
+    def lstsq() -> np.ndarray:
+        A = np.column_stack([X, np.ones(n)])
+        return np.linalg.lstsq(A, y, rcond=None)[0]
+
+    def ours(path: str) -> Callable[[], np.ndarray]:
+        def run() -> np.ndarray:
+            r = gradfit.fit(X, y, lr="auto", tol=0, gtol=1e-9, max_iter=10000, path=path)
+            return np.append(r.w, r.b)
+
+        return run
+
+    contenders: list[tuple[str, Callable[[], np.ndarray]]] = [
+        (f"gradfit.fit(lr='auto', path='{p}')", ours(p)) for p in paths
+    ]
+    contenders += [
+        ("normal equations (NumPy solve)", lambda: normal_equations(X, y)),
+        ("scikit-learn LinearRegression", skl),
+        ("numpy.linalg.lstsq", lstsq),
+        ("scikit-learn SGDRegressor (defaults)", sgd),
+    ]
+    results = []
+    for name, func in contenders:
+        repeat = 1 if "SGD" in name or n * d > 5e7 else 3
+        t, coef = best_time(func, repeat=repeat)
+        mem = peak_memory(func)
+        results.append((name, t, mem, rel_err(coef, ref)))
+    t_ref = next(t for name, t, _, _ in results if name.startswith("normal"))
+    rows.append(f"### Full batch, {n:,} x {d} (x ~ N(0, 1), noise 0.1), X = {X.nbytes / 2**20:.0f} MiB\n")
+    rows.append("| method | time | time / normal equations | peak memory / size of X | coefficient error vs lstsq |")
+    rows.append("|---|---:|---:|---:|---:|")
+    for name, t, mem, err in results:
+        rows.append(
+            f"| {name} | {t:.3f} s | {t / t_ref:.2f} | {mem / X.nbytes:.2f} | {err:.1e} |"
+        )
+    rows.append("")
+
+
+def stochastic(rows: list[str], quick: bool) -> None:
+    from sklearn.linear_model import SGDRegressor
+
+    X, y, _ = regression_data(20_000 if quick else 100_000, 10)
+    n = len(y)
+    rows.append(f"### Mini-batch and stochastic steps, {n:,} x 10 (one epoch)\n")
+    rows.append("| batch size | gradfit updates/s | SGDRegressor updates/s | ratio |")
+    rows.append("|---:|---:|---:|---:|")
+    for batch in (1, 32):
+        t, _ = best_time(
+            lambda b=batch: gradfit.fit(
+                X, y, lr=0.001, batch_size=b, max_iter=1, tol=0, gtol=0, random_state=0
+            ),
+            repeat=2,
+        )
+        ours = -(-n // batch) / t
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if batch == 1:
+                model = SGDRegressor(max_iter=1, tol=None, learning_rate="constant", eta0=0.002)
+                t_s, _ = best_time(lambda: model.fit(X, y), repeat=2)
+                theirs = n / t_s
+                label = "SGDRegressor.fit, 1 epoch"
+            else:
+                model = SGDRegressor(learning_rate="constant", eta0=0.002)
+
+                def batches() -> None:
+                    for start in range(0, n, 32):
+                        model.partial_fit(X[start : start + 32], y[start : start + 32])
+
+                t_s, _ = best_time(batches, repeat=2)
+                theirs = -(-n // 32) / t_s
+                label = "partial_fit per 32 rows"
+        rows.append(f"| {batch} | {ours:,.0f} | {theirs:,.0f} ({label}) | {ours / theirs:.2f} |")
+    rows.append("")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
+    args = parser.parse_args()
+    rows = [
+        "# Benchmark results\n",
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{__import__('os').cpu_count()} cores; Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, BLAS threads pinned to {THREADS} "
+        f"({', '.join(sorted({i['internal_api'] for i in threadpool_info()}))}). "
+        f"Date: {datetime.date.today()}. Command: `make bench`.\n",
+    ]
+    with threadpool_limits(THREADS):
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("article B", lambda: article_b(rows, args.quick)),
+            ("1e6 x 20", lambda: full_batch(
+                rows, 50_000 if args.quick else 1_000_000, 20, ["auto", "direct"])),
+            ("1e5 x 1000", lambda: full_batch(
+                rows, 5_000 if args.quick else 100_000, 100 if args.quick else 1000,
+                ["stats", "direct"])),
+            ("stochastic", lambda: stochastic(rows, args.quick)),
+        ]
+        for name, step in steps:
+            start = time.perf_counter()
+            step()
+            print(f"{name}: done in {time.perf_counter() - start:.1f} s", flush=True)
+    text = "\n".join(rows) + "\n"
+    atomic_write_text(args.out, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
