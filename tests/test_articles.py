@@ -10,7 +10,7 @@ from gradfit import DivergenceError, fit, least_squares, load_dataset, make_arti
 from gradfit.train import Problem
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-import article_b_code  # noqa: E402  (the article's own loops, kept with the benchmarks)
+import article_b_code
 
 
 def test_article_b_reproduced():

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from gradfit.exceptions import InvalidInputError
 from gradfit.optim import (
     adam,
     apply_updates,
@@ -13,7 +14,6 @@ from gradfit.optim import (
     nesterov,
     step_decay,
 )
-from gradfit.exceptions import InvalidInputError
 
 
 def run(opt, grads, theta):

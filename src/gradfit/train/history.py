@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,19 +116,19 @@ class Recorder:
 
     def __init__(self, stride: int, gap_reference: np.ndarray | None = None):
         self.stride = stride
-        self.rows: list[tuple[int, int, float, float, float]] = []
+        self.rows: list[tuple[int, int, float, float]] = []
         self.thetas: list[np.ndarray] = []
         self.epoch_loss: list[float] = []
         self.gap_reference = gap_reference
 
-    def add(
-        self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float, lr: float
-    ) -> None:
-        self.rows.append((step, epoch, loss, grad_norm, lr))
+    def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> None:
+        self.rows.append((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
 
-    def finish(self, scaling: Scaling, feature_names: list[str]) -> History:
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 5
+    def finish(
+        self, scaling: Scaling, feature_names: list[str], schedule: Callable[[int], float]
+    ) -> History:
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 4
         theta = np.array(self.thetas).reshape(len(self.thetas), scaling.mean.size + 1)
         gap = None
         if self.gap_reference is not None:
@@ -140,7 +141,7 @@ class Recorder:
             theta=theta,
             loss=np.array(cols[2], dtype=np.float64),
             grad_norm=np.array(cols[3], dtype=np.float64),
-            lr=np.array(cols[4], dtype=np.float64),
+            lr=np.array([schedule(t) for t in cols[0]], dtype=np.float64),
             scaling=scaling,
             feature_names=feature_names,
             epoch_loss=np.array(self.epoch_loss),

@@ -38,7 +38,7 @@ from gradfit.train.stopping import Stopping
 __all__ = ["FitResult", "Problem", "Progress", "fit"]
 
 # Largest d for which the (d+1) x (d+1) statistics are used automatically.
-STATS_MAX_FEATURES = 512
+STATS_MAX_FEATURES = 2048
 
 
 class Progress(NamedTuple):
@@ -317,7 +317,7 @@ def fit(
     path : {'auto', 'stats', 'direct'}, default='auto'
         Full-data evaluations from sufficient statistics (O(d^2) per step after one
         pass) or from the rows (O(n d)). 'auto' uses statistics when
-        ``n >= 2 (d + 1)`` and ``d < 512``. Both give the same iterates up to rounding.
+        ``n >= 2 (d + 1)`` and ``d < 2048``. Both give the same iterates up to rounding.
     history_stride : int >= 1, optional
         Record every k-th step; by default every step for full batch and about 100
         entries per epoch otherwise.
@@ -424,7 +424,7 @@ def fit(
     recorder.epoch_loss.append(loss)
 
     def diverged(at_step: int, seen_loss: float) -> DivergenceError:
-        history = recorder.finish(problem.scaling, problem.feature_names)
+        history = recorder.finish(problem.scaling, problem.feature_names, schedule)
         return _divergence(
             problem,
             optimizer,
@@ -459,7 +459,7 @@ def fit(
                 if step % stride == 0:
                     if batch_gnorm < 0:
                         batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
-                    recorder.add(step, epoch, theta, batch_loss, batch_gnorm, schedule(step))
+                    recorder.add(step, epoch, theta, batch_loss, batch_gnorm)
                 updates, opt_state = opt.update(batch_grad, opt_state, theta)
                 theta = apply_updates(theta, updates)
                 step += 1
@@ -471,7 +471,7 @@ def fit(
 
     if loss < 1e3 * problem.loss_resolution:  # rounding noise: the rows give full precision
         loss = problem.rows.value_and_grad(theta)[0]
-    recorder.add(step, epoch, theta, loss, math.sqrt(grad.dot(grad)), schedule(step))
+    recorder.add(step, epoch, theta, loss, math.sqrt(grad.dot(grad)))
     coef = problem.scaling.to_original(theta)
     return FitResult(
         w=coef[:-1],
@@ -481,7 +481,7 @@ def fit(
         n_steps=step,
         n_epochs=epoch,
         stop=stop,
-        history=recorder.finish(problem.scaling, problem.feature_names),
+        history=recorder.finish(problem.scaling, problem.feature_names, schedule),
         lr=schedule,
         curvature=problem._curvature,
         scaling=problem.scaling,
