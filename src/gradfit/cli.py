@@ -74,11 +74,12 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         gtol=args.gtol,
         standardize=args.standardize,
         random_state=args.seed,
+        feature_names=data.feature_names,
     )
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
     print(f"{data.target_name} = {terms} + {result.b:.6g}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
-    print(f"{result.n_steps} steps, {result.n_epochs} epochs: {result.stop}")
+    print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {result.stop}")
     print(f"learning rate: {result.lr}")
     if result.curvature is not None:
         print(f"curvature: {result.curvature.summary()}")
@@ -95,7 +96,9 @@ def _cmd_fit(args: argparse.Namespace) -> None:
 
 def _cmd_lr(args: argparse.Namespace) -> None:
     data = load_table(args.data, target=args.target, features=args.features)
-    problem = Problem(data.X, data.y, standardize=args.standardize)
+    problem = Problem(
+        data.X, data.y, standardize=args.standardize, feature_names=data.feature_names
+    )
     c = problem.curvature
     print(f"{data.target_name} ~ {', '.join(data.feature_names)}; {len(data.y)} rows")
     print(f"L (Lipschitz constant of the gradient) = {c.lipschitz:.6g}")
