@@ -351,6 +351,7 @@ def test_warm_start_continues_exactly(rng):
         ({"path": "fast"}, "path must be"),
         ({"sample_weight": [1.0, 2.0]}, "one weight per row"),
         ({"sample_weight": -np.ones(20)}, "sample_weight must be >= 0"),
+        ({"sample_weight": np.zeros(20)}, "zero for every row"),
     ],
 )
 def test_bad_parameters(rng, kwargs, fragment):

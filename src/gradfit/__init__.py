@@ -24,11 +24,22 @@ from gradfit.train import FitResult, History, Problem, StopReason, fit
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # Front ends with optional dependencies load on first use, not on `import gradfit`.
+    if name == "GDRegressor":
+        from gradfit.estimator import GDRegressor
+
+        return GDRegressor
+    raise AttributeError(f"module 'gradfit' has no attribute {name!r}")
+
+
 __all__ = [
     "Curvature",
     "Dataset",
     "DivergenceError",
     "FitResult",
+    "GDRegressor",
     "GradfitError",
     "History",
     "InvalidInputError",

@@ -7,9 +7,11 @@ Gradient descent runs on ``z = (x - mean) / scale``; a fit in those coordinates,
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from gradfit.data.validation import dense_rows
 
 __all__ = ["Scaling"]
 
@@ -41,22 +43,36 @@ class Scaling(NamedTuple):
         return cls(np.asarray(mean, dtype=np.float64), np.where(std > tiny, std, 1.0))
 
     @classmethod
-    def standardize(cls, X: np.ndarray, chunk_rows: int | None = None) -> Scaling:
-        """Column means and population standard deviations, in bounded memory."""
-        mean = X.mean(axis=0)
-        rows = chunk_rows or max(1, 2**22 // X.shape[1])
-        ss = np.zeros(X.shape[1])
-        for start in range(0, X.shape[0], rows):
-            centred = X[start : start + rows] - mean
-            ss += np.einsum("ij,ij->j", centred, centred)
-        return cls.from_moments(mean, ss / X.shape[0])
+    def standardize(
+        cls, X: Any, sample_weight: np.ndarray | None = None, chunk_rows: int | None = None
+    ) -> Scaling:
+        """(Weighted) column means and population standard deviations, in bounded memory.
+
+        Dense or sparse ``X``; centred values exist only one chunk of rows at a time.
+        """
+        n, d = X.shape
+        s = np.ones(n) if sample_weight is None else sample_weight
+        total = float(s.sum())
+        mean = np.asarray(s @ X).ravel() / total
+        rows = chunk_rows or max(1, 2**22 // d)
+        ss = np.zeros(d)
+        for start in range(0, n, rows):
+            centred = dense_rows(X, start, start + rows) - mean
+            ss += s[start : start + rows] @ (centred * centred)
+        return cls.from_moments(mean, ss / total)
 
     @property
     def is_identity(self) -> bool:
         return not self.mean.any() and bool((self.scale == 1.0).all())
 
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """``(X - mean) / scale`` for a dense block of rows."""
+        return (X - self.mean) / self.scale
+
     def to_original(self, theta: np.ndarray) -> np.ndarray:
         """Map ``[v, c]`` (scaled coordinates) to ``[w, b]`` (original units)."""
+        if self.is_identity:
+            return theta
         w = theta[..., :-1] / self.scale
         b = theta[..., -1] - w @ self.mean
         return np.concatenate([w, np.asarray(b)[..., None]], axis=-1)

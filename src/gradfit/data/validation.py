@@ -9,7 +9,18 @@ import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["as_features", "as_target", "check_xy", "feature_names_of"]
+__all__ = ["as_features", "as_target", "check_xy", "dense_rows", "feature_names_of", "is_sparse"]
+
+
+def is_sparse(X: Any) -> bool:
+    """A SciPy sparse matrix or array (recognised without importing SciPy)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def dense_rows(X: Any, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` as a dense array: bounded-memory chunks of sparse data."""
+    chunk = X[start:stop]
+    return chunk.toarray() if is_sparse(chunk) else chunk
 
 
 def feature_names_of(X: Any) -> list[str] | None:
@@ -61,7 +72,11 @@ def as_features(X: Any, name: str = "X") -> np.ndarray:
 
     >>> as_features([1, 2, 3]).shape
     (3, 1)
+
+    SciPy sparse input stays sparse (CSR, float64): gradients use sparse products.
     """
+    if is_sparse(X):
+        return _as_sparse_features(X, name)
     columns = feature_names_of(X)
     a = _to_float(X, name)
     if a.ndim == 1:
@@ -77,6 +92,20 @@ def as_features(X: Any, name: str = "X") -> np.ndarray:
         raise InvalidInputError(f"{name} has 0 features: pass at least one feature column")
     _check_finite(a, name, columns)
     return a
+
+
+def _as_sparse_features(X: Any, name: str) -> Any:
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise InvalidInputError(f"{name} must be a non-empty 2-D sparse matrix, got {X.shape}")
+    try:
+        csr = X.tocsr().astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} has values that are not real numbers: {exc}") from exc
+    if not np.isfinite(csr.data).all():
+        raise InvalidInputError(
+            f"{name} has NaN or infinite stored values: drop or impute them before fitting"
+        )
+    return csr
 
 
 def as_target(y: Any, name: str = "y") -> np.ndarray:
@@ -108,7 +137,7 @@ def check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     Xa = as_features(X)
     ya = as_target(y)
-    if Xa.shape[0] != ya.shape[0]:
+    if Xa.shape[0] != ya.shape[0]:  # sparse or dense, both have shape
         raise InvalidInputError(
             f"X has {Xa.shape[0]} rows but y has {ya.shape[0]} values: "
             f"pass one target value per row of X"

@@ -13,9 +13,12 @@ use the original-unit coefficients, and the gradient is mapped back.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradfit.data.scaling import Scaling
+from gradfit.data.validation import dense_rows
 from gradfit.model.losses import squared_error
 
 __all__ = ["LinearRegressionLoss", "predict"]
@@ -45,7 +48,7 @@ class LinearRegressionLoss:
 
     def __init__(
         self,
-        X: np.ndarray,
+        X: Any,
         y: np.ndarray,
         scaling: Scaling | None = None,
         sample_weight: np.ndarray | None = None,
@@ -91,7 +94,7 @@ class LinearRegressionLoss:
         rows = max(1, 2**22 // self.X.shape[1])
         best = 0.0
         for start in range(0, self.X.shape[0], rows):
-            z = (self.X[start : start + rows] - self.scaling.mean) / self.scaling.scale
+            z = self.scaling.apply(dense_rows(self.X, start, start + rows))
             norms = np.einsum("ij,ij->i", z, z) + 1.0
             if self.sample_weight is not None:
                 norms *= self.sample_weight[start : start + rows] / self.mean_weight

@@ -19,11 +19,12 @@ clusters reduce to the same object.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradfit.data.scaling import Scaling
+from gradfit.data.validation import dense_rows, is_sparse
 
 __all__ = ["Quadratic", "SufficientStats"]
 
@@ -48,7 +49,7 @@ class SufficientStats(NamedTuple):
     @classmethod
     def from_arrays(
         cls,
-        X: np.ndarray,
+        X: Any,
         y: np.ndarray,
         sample_weight: np.ndarray | None = None,
         chunk_rows: int | None = None,
@@ -68,14 +69,16 @@ class SufficientStats(NamedTuple):
         return cls._centred_products(X, y, s, chunk_rows)
 
     @classmethod
-    def _raw_products(cls, X: np.ndarray, y: np.ndarray) -> SufficientStats | None:
+    def _raw_products(cls, X: Any, y: np.ndarray) -> SufficientStats | None:
         n = X.shape[0]
-        x_mean, y_mean = X.mean(axis=0), float(y.mean())
-        Sxx = X.T @ X - n * np.outer(x_mean, x_mean)  # NumPy hands X^T X to BLAS syrk
+        x_mean, y_mean = np.asarray(X.mean(axis=0)).ravel(), float(y.mean())
+        gram = X.T @ X  # NumPy hands X^T X to BLAS syrk; SciPy keeps it sparse
+        gram = gram.toarray() if is_sparse(gram) else gram
+        Sxx = gram - n * np.outer(x_mean, x_mean)
         var = np.diag(Sxx) / n
         if not np.all(x_mean**2 <= 1e4 * var):
             return None
-        Sxy = X.T @ y - n * x_mean * y_mean
+        Sxy = np.asarray(X.T @ y).ravel() - n * x_mean * y_mean
         Syy = float(y @ y) - n * y_mean**2
         if not y_mean**2 <= 1e4 * Syy / n:
             return None
@@ -83,16 +86,16 @@ class SufficientStats(NamedTuple):
 
     @classmethod
     def _centred_products(
-        cls, X: np.ndarray, y: np.ndarray, s: np.ndarray | None, chunk_rows: int | None
+        cls, X: Any, y: np.ndarray, s: np.ndarray | None, chunk_rows: int | None
     ) -> SufficientStats:
         weight = float(X.shape[0] if s is None else s.sum())
-        x_mean = X.mean(axis=0) if s is None else s @ X / weight
+        x_mean = np.asarray(X.mean(axis=0) if s is None else s @ X / weight).ravel()
         y_mean = float(y.mean() if s is None else s @ y / weight)
         d = X.shape[1]
         Sxx, Sxy, Syy = np.zeros((d, d)), np.zeros(d), 0.0
         rows = chunk_rows or max(1, 2**22 // d)
         for start in range(0, X.shape[0], rows):
-            xc = X[start : start + rows] - x_mean
+            xc = dense_rows(X, start, start + rows) - x_mean
             yc = y[start : start + rows] - y_mean
             if s is not None:
                 sc = s[start : start + rows]

@@ -23,7 +23,7 @@ import numpy as np
 
 from gradfit.data.batching import Batches, resolve_batch_size
 from gradfit.data.scaling import Scaling
-from gradfit.data.validation import as_target, check_xy, feature_names_of
+from gradfit.data.validation import as_target, check_xy, feature_names_of, is_sparse
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
 from gradfit.model.linear import LinearRegressionLoss
@@ -137,8 +137,8 @@ class Problem:
         elif standardize:
             self.scaling = (
                 Scaling.from_moments(raw.x_mean, raw.x_var)
-                if raw is not None and self.sample_weight is None
-                else Scaling.standardize(self.X)
+                if raw is not None
+                else Scaling.standardize(self.X, self.sample_weight)
             )
         else:
             self.scaling = Scaling.identity(d)
@@ -182,16 +182,19 @@ class Problem:
             return c.lipschitz
         return c.batch_lipschitz(self.batch_size, self.X.shape[0], self.rows.max_row_curvature())
 
-    def auto_lr(self, optimizer: str) -> float:
+    def auto_lr(self, optimizer: str, beta: float = 0.9) -> float:
         """The learning rate ``lr='auto'`` picks (see ``fit``)."""
         if optimizer == "adam":
             raise InvalidInputError(
                 "lr='auto' is derived from the curvature for 'gd', 'momentum' and 'nesterov'; "
                 "Adam's rate is a distance in parameter space: pass a number, e.g. lr=0.01"
             )
-        if optimizer == "gd" and self.full_batch:
-            return self.curvature.best_lr
-        return 1.0 / self.batch_lipschitz
+        if self.full_batch:
+            return self.curvature.best_lr if optimizer == "gd" else 1.0 / self.curvature.lipschitz
+        # Momentum multiplies a step by up to 1 / (1 - beta): with noisy batches, keep
+        # the long-run step of plain descent at 1 / L_b.
+        damping = 1.0 if optimizer == "gd" else 1.0 - beta
+        return damping / self.batch_lipschitz
 
     def stable_lr(self, optimizer: str, beta: float) -> float | None:
         """Largest stable constant rate for this update rule (quadratic theory)."""
@@ -204,7 +207,9 @@ class Problem:
 
     def column_rms(self) -> np.ndarray:
         """Root-mean-square of each raw feature column."""
-        return np.sqrt(np.einsum("ij,ij->j", self.X, self.X) / self.X.shape[0])
+        X: Any = self.X
+        squares = X.multiply(X).sum(axis=0) if is_sparse(X) else np.einsum("ij,ij->j", X, X)
+        return np.sqrt(np.asarray(squares).ravel() / X.shape[0])
 
     def badly_scaled(self, ratio: float = 30.0) -> list[tuple[str, float]]:
         """Columns (the intercept's is all ones) whose scales are orders of magnitude apart.
@@ -236,10 +241,13 @@ def _check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
         raise InvalidInputError(
             f"sample_weight has {s.shape[0]} values for {n} rows: pass one weight per row"
         )
-    if (s < 0).any() or s.sum() <= 0:
+    if (s < 0).any():
         raise InvalidInputError(
-            "sample_weight must be >= 0 with a positive sum: drop rows instead of "
-            "giving them negative weight"
+            "sample_weight must be >= 0: drop rows instead of giving them negative weight"
+        )
+    if s.sum() <= 0:
+        raise InvalidInputError(
+            "sample_weight is zero for every row: give at least one row a positive weight"
         )
     return s
 
@@ -290,8 +298,9 @@ def fit(
     y : array-like of shape (n_samples,)
     lr : float > 0, Schedule or 'auto', default=0.01
         Learning rate. 'auto' derives it from the curvature of this data (after
-        scaling): the best constant rate :math:`2/(\mu + L)` for full-batch 'gd',
-        :math:`1/L_b` (no batch overshoots on average) otherwise. Adam needs a number.
+        scaling): the best constant rate :math:`2/(\mu + L)` for full-batch 'gd' and
+        :math:`1/L` with momentum; for batches :math:`1/L_b` (no batch overshoots on
+        average), times :math:`1 - \beta` with momentum. Adam needs a number.
     optimizer : {'gd', 'momentum', 'nesterov', 'adam'}, default='gd'
     beta : float in [0, 1), default=0.9
         Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay.
@@ -381,7 +390,7 @@ def fit(
     if isinstance(lr, str):
         if lr != "auto":
             raise InvalidInputError(f"lr must be a number > 0, a schedule or 'auto', got {lr!r}")
-        schedule: Schedule = as_schedule(problem.auto_lr(optimizer))
+        schedule: Schedule = as_schedule(problem.auto_lr(optimizer, beta))
     elif callable(lr):
         schedule = lr
     else:
@@ -414,7 +423,9 @@ def fit(
         max_iter=max_iter,
         tol=tol,
         gtol=gtol,
-        patience=patience,
+        # Adam's steps are bounded by lr: its loss may oscillate above the start, but
+        # only a blow-up is divergence.
+        patience=math.inf if optimizer == "adam" else patience,
         start_loss=loss,
         loss_scale=float(np.var(problem.y)),
         loss_resolution=problem.loss_resolution,
@@ -507,7 +518,11 @@ def _divergence(
     stable = problem.stable_lr(optimizer, beta)
     # 1/L never overshoots (1/L_b for batches); best_lr sits right at the limit when
     # the conditioning is bad, so it makes a poor suggestion.
-    suggested = lr / 10 if optimizer == "adam" else 1.0 / problem.batch_lipschitz
+    suggested = (
+        lr / 10
+        if optimizer == "adam"
+        else min(1.0 / problem.batch_lipschitz, problem.auto_lr(optimizer, beta))
+    )
     what = "became non-finite" if not math.isfinite(seen_loss) else f"grew to {seen_loss:.3g}"
     message = (
         f"gradient descent diverged at step {step}: the loss {what} from {start_loss:.3g} "

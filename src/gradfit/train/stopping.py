@@ -35,7 +35,7 @@ class Stopping:
         max_iter: int,
         tol: float,
         gtol: float,
-        patience: int,
+        patience: float,
         start_loss: float,
         loss_scale: float = 0.0,
         loss_resolution: float = 0.0,
