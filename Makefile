@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SOURCES := src tests benchmarks
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update -qq && \
@@ -23,7 +23,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed-demo
-	$(BIN)/gradfit demo
+	$(BIN)/gradfit demo --plots gradfit-demo-plots
+
+# The pictures README.md shows, made by the code they show.
+images: $(VENV)/.installed-demo
+	MPLCONFIGDIR=$(CURDIR)/.venv/mpl $(BIN)/python -c "from gradfit.demo import write_plots; write_plots('docs/images')"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(SOURCES)

@@ -80,3 +80,36 @@ def test_bad_input_one_line_exit_2(args, fragment):
     assert len(lines) == 1 and lines[0].startswith("gradfit: error:"), out.stderr
     assert fragment in lines[0]
     assert "Traceback" not in out.stderr
+
+
+def test_explain_command(capsys):
+    assert main(["explain", "davis", "--lr", "0.01", "--standardize", "--step", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Step 3 (epoch 3): gd, learning rate alpha = 0.01")
+    assert "dJ/dm = (2/N) sum error_i x_i = (2/200)" in out
+    assert main(["explain", "bdims", "--features", "hgt", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("loss", "l.png"),
+        ("line", "l.svg"),
+        ("surface", "s.png"),
+        ("surface3d", "s3.png"),
+        ("rates", "r.png"),
+        ("finder", "f.png"),
+        ("animation", "a.gif"),
+    ],
+)
+def test_plot_command(tmp_path, kind, name, capsys):
+    out = tmp_path / name
+    assert main(["plot", kind, "davis", "--standardize", "--lr", "0.1", "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    assert f"{kind} plot written to" in capsys.readouterr().out
+
+
+def test_plot_command_bad_output(tmp_path):
+    out = run_cli("plot", "loss", "davis", "-o", str(tmp_path / "x.bmp"))
+    assert out.returncode == 2 and "use a .png, .svg or .pdf name" in out.stderr

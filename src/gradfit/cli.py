@@ -1,4 +1,4 @@
-"""Command line: ``gradfit demo``, ``gradfit fit`` and ``gradfit lr``.
+"""Command line: ``gradfit demo``, ``fit``, ``lr``, ``explain`` and ``plot``.
 
 Bad input gets one line on stderr and exit code 2, never a traceback.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from gradfit.data import load_table
 from gradfit.exceptions import GradfitError, InvalidInputError
@@ -38,23 +39,58 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--standardize", action="store_true", help="descend on standardized features")
 
 
+PLOTS = ("loss", "line", "surface", "surface3d", "rates", "finder", "animation")
+
+
+def _fit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lr", type=_lr, default="auto", help="learning rate or 'auto' (default)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="gd")
+    p.add_argument("--batch-size", type=int, default=None, help="rows per step (default: all)")
+    p.add_argument("--max-iter", type=int, default=1000, help="maximum epochs")
+    p.add_argument("--tol", type=float, default=1e-12)
+    p.add_argument("--gtol", type=float, default=1e-8)
+    p.add_argument("--seed", type=int, default=None)
+
+
+def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "batch_size": args.batch_size,
+        "max_iter": args.max_iter,
+        "tol": args.tol,
+        "gtol": args.gtol,
+        "standardize": args.standardize,
+        "random_state": args.seed,
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradfit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="reproduce both tutorial articles")
     demo.add_argument("--verbose", action="store_true", help="print every iteration of article B")
+    demo.add_argument("--plots", metavar="DIR", help="also write the plots to this folder")
 
     f = sub.add_parser("fit", help="fit y = X w + b by gradient descent")
     _data_args(f)
-    f.add_argument("--lr", type=_lr, default="auto", help="learning rate or 'auto' (default)")
-    f.add_argument("--optimizer", choices=OPTIMIZERS, default="gd")
-    f.add_argument("--batch-size", type=int, default=None, help="rows per step (default: all)")
-    f.add_argument("--max-iter", type=int, default=1000, help="maximum epochs")
-    f.add_argument("--tol", type=float, default=1e-12)
-    f.add_argument("--gtol", type=float, default=1e-8)
-    f.add_argument("--seed", type=int, default=None)
+    _fit_args(f)
     f.add_argument("--history", help="write the history to this .csv or .json file")
+
+    e = sub.add_parser("explain", help="one step written out with your numbers")
+    _data_args(e)
+    _fit_args(e)
+    e.add_argument("--step", type=int, default=0, help="which step (0 is the first update)")
+    e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
+
+    p = sub.add_parser("plot", help="draw the descent: " + ", ".join(PLOTS))
+    p.add_argument("kind", choices=PLOTS)
+    _data_args(p)
+    _fit_args(p)
+    p.add_argument(
+        "-o", "--output", required=True, help="a .png, .svg or .pdf file (.gif: animation)"
+    )
 
     lr = sub.add_parser("lr", help="learning-rate theory for a data set")
     _data_args(lr)
@@ -63,19 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_fit(args: argparse.Namespace) -> None:
     data = load_table(args.data, target=args.target, features=args.features)
-    result = fit(
-        data.X,
-        data.y,
-        lr=args.lr,
-        optimizer=args.optimizer,
-        batch_size=args.batch_size,
-        max_iter=args.max_iter,
-        tol=args.tol,
-        gtol=args.gtol,
-        standardize=args.standardize,
-        random_state=args.seed,
-        feature_names=data.feature_names,
-    )
+    result = fit(data.X, data.y, feature_names=data.feature_names, **_fit_kwargs(args))
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
     print(f"{data.target_name} = {terms} + {result.b:.6g}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
@@ -115,6 +139,53 @@ def _cmd_lr(args: argparse.Namespace) -> None:
         print(f"scales differ by orders of magnitude: {names}; try --standardize")
 
 
+def _cmd_explain(args: argparse.Namespace) -> None:
+    from gradfit.explain import explain
+
+    data = load_table(args.data, target=args.target, features=args.features)
+    e = explain(
+        data.X,
+        data.y,
+        step=args.step,
+        feature_names=data.feature_names,
+        target_name=data.target_name,
+        **_fit_kwargs(args),
+    )
+    render = {"text": e.to_text, "markdown": e.to_markdown, "latex": e.to_latex, "json": e.to_json}
+    print(render[args.format]())
+
+
+def _cmd_plot(args: argparse.Namespace) -> None:
+    from gradfit import plots
+
+    data = load_table(args.data, target=args.target, features=args.features)
+    kwargs = _fit_kwargs(args)
+    out = args.output
+    if args.kind in ("rates", "finder"):
+        extra = {
+            "optimizer": args.optimizer,
+            "batch_size": args.batch_size,
+            "random_state": args.seed,
+        }
+        maker = plots.lr_comparison if args.kind == "rates" else plots.lr_finder
+        fig = maker(
+            data.X, data.y, standardize=args.standardize, feature_names=data.feature_names, **extra
+        )
+        plots.save(fig, out)
+    else:
+        result = fit(data.X, data.y, feature_names=data.feature_names, **kwargs)
+        if args.kind == "animation":
+            plots.animate(result, data.X, data.y, out)
+        elif args.kind == "loss":
+            plots.save(plots.loss_curve(result, data.X, data.y), out)
+        elif args.kind == "line":
+            plots.save(plots.fitted_line(result, data.X, data.y), out)
+        else:
+            kind = "3d" if args.kind == "surface3d" else "contour"
+            plots.save(plots.cost_surface(result, data.X, data.y, kind=kind), out)
+    print(f"{args.kind} plot written to {out}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gradfit`` command."""
     try:
@@ -122,11 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from gradfit import demo
 
-            demo.run(verbose=args.verbose)
-        elif args.command == "fit":
-            _cmd_fit(args)
+            demo.run(verbose=args.verbose, plots_dir=args.plots)
         else:
-            _cmd_lr(args)
+            {"fit": _cmd_fit, "lr": _cmd_lr, "explain": _cmd_explain, "plot": _cmd_plot}[
+                args.command
+            ](args)
     except GradfitError as err:
         print(f"gradfit: error: {err}", file=sys.stderr)
         return 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,7 +13,7 @@ from gradfit.exceptions import DivergenceError, require
 from gradfit.model import Curvature, least_squares
 from gradfit.train import FitResult, Problem, Progress, fit
 
-__all__ = ["article_a", "article_b", "run"]
+__all__ = ["article_a", "article_b", "run", "write_plots"]
 
 ARTICLE_B_ROWS = (0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 750, 999)
 
@@ -167,10 +169,43 @@ def article_a(console: Any) -> FitResult:
     return result
 
 
-def run(verbose: bool = False, console: Any = None) -> None:
-    """Reproduce both articles."""
+def write_plots(folder: str | os.PathLike[str], console: Any = None) -> list[Path]:
+    """The pictures of both reproductions, written to ``folder``."""
+    from gradfit import plots
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    b = make_article_b(5000, seed=0)
+    davis = load_dataset("davis")
+    X, y, names = davis.X, davis.y, davis.feature_names
+    article_b_fit = fit(b.X, b.y, lr=0.01, max_iter=1000, tol=0, gtol=0)
+    article_a_fit = fit(X, y, lr=0.1, standardize=True, feature_names=names)
+    jobs = [
+        ("article_b_loss.png", lambda: plots.loss_curve(article_b_fit, b.X, b.y)),
+        (
+            "article_b_surface.png",
+            lambda: plots.cost_surface(article_b_fit, b.X, b.y, coefs=(4, 3)),
+        ),
+        ("article_a_line.png", lambda: plots.fitted_line(article_a_fit, X, y)),
+        ("article_a_surface.png", lambda: plots.cost_surface(article_a_fit, X, y)),
+        ("article_a_surface3d.png", lambda: plots.cost_surface(article_a_fit, X, y, kind="3d")),
+        ("article_a_rates.png", lambda: plots.lr_comparison(X, y, feature_names=names)),
+        ("article_a_finder.png", lambda: plots.lr_finder(X, y)),
+    ]
+    written = [plots.save(make(), out / name) for name, make in jobs]
+    written.append(plots.animate(article_a_fit, X, y, out / "article_a_descent.gif"))
+    if console is not None:
+        console.print(f"plots written to {out}/: " + ", ".join(p.name for p in written))
+    return written
+
+
+def run(verbose: bool = False, console: Any = None, plots_dir: str | None = None) -> None:
+    """Reproduce both articles (and write their plots to ``plots_dir``)."""
     if console is None:
         console = require("rich.console", "cli").Console()
     article_b(console, verbose)
     console.print()
     article_a(console)
+    if plots_dir is not None:
+        console.print()
+        write_plots(plots_dir, console)

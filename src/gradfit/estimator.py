@@ -180,7 +180,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"lr must be a number > 0, a schedule or 'auto', got {self.lr!r}")
         for name in ("tol", "loss_tol", "power_t"):
             value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not float(value) >= 0:
+            if (
+                not isinstance(value, numbers.Real)
+                or isinstance(value, bool)
+                or not float(value) >= 0
+            ):
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if not isinstance(self.decay, numbers.Real) or not 0 < float(self.decay) <= 1:
             raise ValueError(f"decay must be in (0, 1], got {self.decay!r}")

@@ -51,6 +51,22 @@ class Progress(NamedTuple):
     max_iter: int
 
 
+class StepRecord(NamedTuple):
+    """Everything one step saw and did, passed to ``on_step`` (for ``explain``)."""
+
+    step: int
+    epoch: int
+    rows: np.ndarray | None  # None: all rows
+    theta: np.ndarray  # before the update (descent coordinates)
+    loss: float  # of this step's batch, at theta
+    grad: np.ndarray
+    lr: float
+    state_before: Any
+    state_after: Any
+    updates: np.ndarray
+    theta_next: np.ndarray
+
+
 @dataclass
 class FitResult:
     """The outcome of a fit. Coefficients are in original units.
@@ -286,6 +302,7 @@ def fit(
     record_gap: bool = False,
     divergence_patience: int = 5,
     callback: Callable[[Progress], bool | None] | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
     warm_start: FitResult | None = None,
     feature_names: Sequence[str] | None = None,
     problem: Problem | None = None,
@@ -337,6 +354,8 @@ def fit(
         Epochs of growing loss, above the starting loss, that count as divergence.
     callback : callable(Progress) -> bool, optional
         Called at every epoch boundary; returning True stops the fit.
+    on_step : callable(StepRecord), optional
+        Called after every step with what it saw and did (``gradfit.explain`` uses it).
     warm_start : FitResult, optional
         Continue a previous fit: its parameters, optimizer state, step count
         (so schedules carry on) and scaling.
@@ -471,8 +490,25 @@ def fit(
                     if batch_gnorm < 0:
                         batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
                     recorder.add(step, epoch, theta, batch_loss, batch_gnorm)
-                updates, opt_state = opt.update(batch_grad, opt_state, theta)
-                theta = apply_updates(theta, updates)
+                updates, new_state = opt.update(batch_grad, opt_state, theta)
+                new_theta = apply_updates(theta, updates)
+                if on_step is not None:
+                    on_step(
+                        StepRecord(
+                            step,
+                            epoch,
+                            rows,
+                            theta,
+                            batch_loss,
+                            batch_grad,
+                            schedule(step),
+                            opt_state,
+                            new_state,
+                            updates,
+                            new_theta,
+                        )
+                    )
+                theta, opt_state = new_theta, new_state
                 step += 1
             loss, grad = evaluate(theta)
             recorder.epoch_loss.append(loss)
