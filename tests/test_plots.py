@@ -88,8 +88,8 @@ def test_animation_gif(davis, tmp_path):
 def test_bad_plot_requests(davis, tmp_path):
     from gradfit import InvalidInputError
 
-    d, r = davis
-    with pytest.raises(InvalidInputError, match="use a .png"):
+    _, r = davis
+    with pytest.raises(InvalidInputError, match=r"use a \.png"):
         plots.save(plots.loss_curve(r), tmp_path / "x.jpg")
     b = load_dataset("bdims")
     rb = fit(b.X, b.y, lr="auto", standardize=True, max_iter=5)
