@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gradfit import fit, load_dataset, make_article_b
-from gradfit import plots
+from gradfit import fit, load_dataset, make_article_b, plots
 
 os.environ.setdefault("MPLCONFIGDIR", "/tmp/gradfit-mpl")
 
