@@ -375,3 +375,37 @@ def test_no_warnings_from_a_diverging_fit(rng):
         warnings.simplefilter("error")
         with pytest.raises(DivergenceError):
             fit(X * 1e150, y, lr=1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lr": 0.05},
+        {"lr": 0.05, "batch_size": 7, "random_state": 2},
+        {"lr": 0.01, "batch_size": 1, "random_state": 5, "optimizer": "adam"},
+    ],
+)
+def test_pausing_with_max_steps_resumes_exactly(rng, kwargs):
+    X, y = make_problem(rng, n=40, d=2)
+    whole = fit(X, y, max_iter=4, tol=0, gtol=0, **kwargs)
+    problem = Problem(X, y, batch_size=kwargs.get("batch_size"))
+    run, thetas = None, []
+    for _ in range(1000):
+        run = fit(X, y, max_iter=4, tol=0, gtol=0, max_steps=3, warm_start=run,
+                  problem=problem, **kwargs)
+        thetas.append(run.history.theta[:-1])
+        if run.stop.code != "max_steps":
+            break
+    assert run.stop.code == "max_iter" and run.n_steps == whole.n_steps
+    np.testing.assert_array_equal(run.theta, whole.theta)
+    np.testing.assert_array_equal(np.concatenate(thetas), whole.history.theta[:-1])
+
+
+def test_divergence_is_caught_across_paused_steps(rng):
+    X, y = make_problem(rng, n=100, d=2)
+    problem = Problem(X, y, standardize=True)
+    run = None
+    with pytest.raises(DivergenceError):
+        for _ in range(100):
+            run = fit(X, y, lr=1.05, max_steps=1, warm_start=run, problem=problem)
+    assert run.n_steps < 60

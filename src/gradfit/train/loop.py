@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -107,6 +107,7 @@ class FitResult:
     theta: np.ndarray
     opt_state: Any
     optimizer: str
+    cursor: _Cursor | None = None
 
     @property
     def converged(self) -> bool:
@@ -116,6 +117,18 @@ class FitResult:
         from gradfit.data.validation import as_features
 
         return as_features(X) @ self.w + self.b
+
+
+class _Cursor(NamedTuple):
+    """Where a fit paused by ``max_steps`` stands, so that ``warm_start`` resumes it exactly."""
+
+    problem: Problem
+    batches: Batches
+    pending: Iterator[np.ndarray | None] | None
+    stopping: Stopping
+    epoch: int
+    loss: float
+    grad: np.ndarray
 
 
 class Problem:
@@ -303,6 +316,7 @@ def fit(
     divergence_patience: int = 5,
     callback: Callable[[Progress], bool | None] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
+    max_steps: int | None = None,
     warm_start: FitResult | None = None,
     feature_names: Sequence[str] | None = None,
     problem: Problem | None = None,
@@ -356,9 +370,13 @@ def fit(
         Called at every epoch boundary; returning True stops the fit.
     on_step : callable(StepRecord), optional
         Called after every step with what it saw and did (``gradfit.explain`` uses it).
+    max_steps : int >= 1, optional
+        Pause after this many steps (stop code ``'max_steps'``), even mid-epoch.
     warm_start : FitResult, optional
         Continue a previous fit: its parameters, optimizer state, step count
-        (so schedules carry on) and scaling.
+        (so schedules carry on) and scaling. With the same ``problem`` a fit
+        paused by ``max_steps`` resumes exactly where it stood (batch order,
+        stopping state); otherwise a new pass over the data begins.
     feature_names : list of str, optional
         Names used in messages and the history (default: DataFrame columns or x0, x1...).
     problem : Problem, optional
@@ -426,32 +444,47 @@ def fit(
         theta = problem.scaling.to_scaled(start)
         opt_state, step = opt.init(theta), 0
 
-    batches = Batches(n, problem.batch_size, shuffle=shuffle, seed=random_state)
+    cursor = warm_start.cursor if warm_start is not None else None
+    if cursor is not None and cursor.problem is not problem:
+        cursor = None  # other data (partial_fit's next chunk): start a new pass
+    if cursor is not None:
+        batches, pending, stopping, epoch = (
+            cursor.batches,
+            cursor.pending,
+            cursor.stopping,
+            cursor.epoch,
+        )
+        loss, grad = cursor.loss, cursor.grad
+    else:
+        batches = Batches(n, problem.batch_size, shuffle=shuffle, seed=random_state)
+        pending, epoch = None, 0
+        loss, grad = problem.evaluator()(theta)
+        stopping = Stopping(
+            max_iter=max_iter,
+            tol=tol,
+            gtol=gtol,
+            # Adam's steps are bounded by lr: its loss may oscillate above the start,
+            # but only a blow-up is divergence.
+            patience=math.inf if optimizer == "adam" else patience,
+            start_loss=loss,
+            loss_scale=float(np.var(problem.y)),
+            loss_resolution=problem.loss_resolution,
+        )
+    evaluate = problem.evaluator()
     if history_stride is None:
         history_stride = max(1, batches.steps_per_epoch // 100)
     stride = _check_count(history_stride, "history_stride", 1)
+    if max_steps is not None:
+        max_steps = _check_count(max_steps, "max_steps", 1)
     reference = None
     if record_gap:
         w_ref, b_ref = least_squares(problem.X, problem.y, problem.sample_weight)
         reference = np.append(w_ref, b_ref)
     recorder = Recorder(stride, reference)
-
-    evaluate = problem.evaluator()
-    loss, grad = evaluate(theta)
-    stopping = Stopping(
-        max_iter=max_iter,
-        tol=tol,
-        gtol=gtol,
-        # Adam's steps are bounded by lr: its loss may oscillate above the start, but
-        # only a blow-up is divergence.
-        patience=math.inf if optimizer == "adam" else patience,
-        start_loss=loss,
-        loss_scale=float(np.var(problem.y)),
-        loss_resolution=problem.loss_resolution,
-    )
     # A batch's loss estimates the full loss; one row may weigh up to n/batch_size times more.
     batch_blowup = stopping.blowup * n / problem.batch_size
-    recorder.epoch_loss.append(loss)
+    if pending is None:
+        recorder.epoch_loss.append(loss)
 
     def diverged(at_step: int, seen_loss: float) -> DivergenceError:
         history = recorder.finish(problem.scaling, problem.feature_names, schedule)
@@ -466,19 +499,22 @@ def fit(
             history,
         )
 
+    first_step, stop = step, None
     with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(max_iter + 1):
-            gnorm = math.sqrt(grad.dot(grad))
-            stop = stopping.check(epoch, step, loss, gnorm)
-            if (
-                stop is None
-                and callback is not None
-                and callback(Progress(epoch, step, loss, gnorm, max_iter))
-            ):
-                stop = StopReason("callback", "stopped by callback", step)
-            if stop is not None:
-                break
-            for rows in batches.epoch():
+        while stop is None:
+            if pending is None:  # an epoch boundary: check, then start the next pass
+                gnorm = math.sqrt(grad.dot(grad))
+                stop = stopping.check(epoch, step, loss, gnorm)
+                if (
+                    stop is None
+                    and callback is not None
+                    and callback(Progress(epoch, step, loss, gnorm, max_iter))
+                ):
+                    stop = StopReason("callback", "stopped by callback", step)
+                if stop is not None:
+                    break
+                pending = iter(batches.epoch())
+            for rows in pending:
                 if rows is None:  # full batch: this epoch's evaluation is the step's
                     batch_loss, batch_grad, batch_gnorm = loss, grad, gnorm
                 else:
@@ -510,11 +546,21 @@ def fit(
                     )
                 theta, opt_state = new_theta, new_state
                 step += 1
-            loss, grad = evaluate(theta)
-            recorder.epoch_loss.append(loss)
-    assert stop is not None  # the loop runs max_iter + 1 times and the last one stops
+                if max_steps is not None and step - first_step >= max_steps:
+                    stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
+                    break
+            else:  # the pass is complete
+                pending = None
+                epoch += 1
+                loss, grad = evaluate(theta)
+                recorder.epoch_loss.append(loss)
     if stop.code == "diverged":
         raise diverged(step, loss)
+    if stop.code == "max_steps":
+        cursor = _Cursor(problem, batches, pending, stopping, epoch, loss, grad)
+        loss, grad = evaluate(theta)
+    else:
+        cursor = None
 
     if loss < 1e3 * problem.loss_resolution:  # rounding noise: the rows give full precision
         loss = problem.rows.value_and_grad(theta)[0]
@@ -537,6 +583,7 @@ def fit(
         theta=theta,
         opt_state=opt_state,
         optimizer=optimizer,
+        cursor=cursor,
     )
 
 
