@@ -391,8 +391,9 @@ def test_pausing_with_max_steps_resumes_exactly(rng, kwargs):
     problem = Problem(X, y, batch_size=kwargs.get("batch_size"))
     run, thetas = None, []
     for _ in range(1000):
-        run = fit(X, y, max_iter=4, tol=0, gtol=0, max_steps=3, warm_start=run,
-                  problem=problem, **kwargs)
+        run = fit(
+            X, y, max_iter=4, tol=0, gtol=0, max_steps=3, warm_start=run, problem=problem, **kwargs
+        )
         thetas.append(run.history.theta[:-1])
         if run.stop.code != "max_steps":
             break

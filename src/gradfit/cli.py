@@ -77,12 +77,18 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(f)
     _fit_args(f)
     f.add_argument("--history", help="write the history to this .csv or .json file")
+    f.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
 
     e = sub.add_parser("explain", help="one step written out with your numbers")
     _data_args(e)
     _fit_args(e)
     e.add_argument("--step", type=int, default=0, help="which step (0 is the first update)")
     e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
+
+    pg = sub.add_parser("playground", help="the learning-rate playground in your browser")
+    pg.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    pg.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
     p = sub.add_parser("plot", help="draw the descent: " + ", ".join(PLOTS))
     p.add_argument("kind", choices=PLOTS)
@@ -99,7 +105,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_fit(args: argparse.Namespace) -> None:
     data = load_table(args.data, target=args.target, features=args.features)
-    result = fit(data.X, data.y, feature_names=data.feature_names, **_fit_kwargs(args))
+    result = fit(
+        data.X,
+        data.y,
+        feature_names=data.feature_names,
+        max_steps=args.max_steps,
+        **_fit_kwargs(args),
+    )
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
     print(f"{data.target_name} = {terms} + {result.b:.6g}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
@@ -194,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gradfit import demo
 
             demo.run(verbose=args.verbose, plots_dir=args.plots)
+        elif args.command == "playground":
+            from gradfit.web import serve
+
+            serve(args.host, args.port, open_browser=not args.no_browser)
         else:
             {"fit": _cmd_fit, "lr": _cmd_lr, "explain": _cmd_explain, "plot": _cmd_plot}[
                 args.command

@@ -19,7 +19,7 @@ from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.train import Problem, StepRecord, fit
 
-__all__ = ["StepExplanation", "explain"]
+__all__ = ["StepExplanation", "explain", "explain_record"]
 
 SHOW_ROWS = 5
 SHOW_COLUMNS = 4
@@ -345,7 +345,13 @@ def explain(
             f"({result.stop}): "
             f"choose a step below {result.n_steps}, or raise max_iter"
         )
-    r = captured[0]
+    return explain_record(problem, captured[0], fit_args.get("optimizer", "gd"), target_name)
+
+
+def explain_record(
+    problem: Problem, r: StepRecord, optimizer: str, target_name: str = "y"
+) -> StepExplanation:
+    """The explanation of a step the engine reported through ``fit(on_step=...)``."""
     rows = None if r.rows is None else r.rows
     Xb = problem.X if rows is None else problem.X[rows]
     xb = problem.scaling.apply(dense_rows(Xb, 0, Xb.shape[0]))
@@ -361,7 +367,6 @@ def explain(
         terms["velocity"] = state.velocity
     if hasattr(state, "mu"):
         terms["mu"], terms["nu"] = state.mu, state.nu
-    optimizer = fit_args.get("optimizer", "gd")
     return StepExplanation(
         step=r.step,
         epoch=r.epoch,

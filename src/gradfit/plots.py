@@ -18,7 +18,7 @@ import numpy as np
 
 from gradfit.data.io import atomic_path
 from gradfit.exceptions import DivergenceError, InvalidInputError, require
-from gradfit.model import SufficientStats
+from gradfit.surface import loss_at, optimum, surface_grid
 from gradfit.train import FitResult, Problem, fit
 
 __all__ = [
@@ -55,13 +55,6 @@ def save(fig: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _optimum(problem: Problem) -> tuple[np.ndarray, float]:
-    """Least-squares parameters (descent coordinates) and loss: the yardstick."""
-    stats = SufficientStats.from_arrays(problem.X, problem.y, problem.sample_weight)
-    theta = stats.scaled(problem.scaling).solve()
-    return theta, problem.rows.value_and_grad(theta)[0]
-
-
 def _problem(X: Any, y: Any, result: FitResult) -> Problem:
     return Problem(X, y, standardize=result.scaling, feature_names=result.history.feature_names)
 
@@ -81,7 +74,7 @@ def loss_curve(result: FitResult, X: Any = None, y: Any = None) -> Any:
     h = result.history
     ax.plot(h.step, h.loss, marker=".", markersize=3, label="loss J")
     if X is not None and y is not None:
-        best = _optimum(_problem(X, y, result))[1]
+        best = optimum(_problem(X, y, result))[1]
         ax.axhline(best, color="k", linestyle="--", label=f"least-squares minimum {best:.4g}")
     ax.set_yscale("log")
     ax.set_xlabel("step")
@@ -124,31 +117,6 @@ def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     return fig
 
 
-def _loss_at(problem: Problem, thetas: np.ndarray) -> np.ndarray:
-    """Full-data loss at many parameter vectors at once (rows of ``thetas``)."""
-    quad = (
-        SufficientStats.from_arrays(problem.X, problem.y, problem.sample_weight)
-        .scaled(problem.scaling)
-        .quadratic()
-    )
-    J = 0.5 * np.einsum("ki,ij,kj->k", thetas, quad.H, thetas) - thetas @ quad.h + quad.f0
-    return np.maximum(J, 0.0)
-
-
-def _surface_grid(
-    problem: Problem, path: np.ndarray, star: np.ndarray, i: int, j: int, n: int = 80
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lo = np.minimum(path[:, [i, j]].min(axis=0), star[[i, j]])
-    hi = np.maximum(path[:, [i, j]].max(axis=0), star[[i, j]])
-    pad = np.maximum(0.15 * (hi - lo), 1e-3 * np.maximum(np.abs(star[[i, j]]), 1.0))
-    a = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
-    c = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
-    A, C = np.meshgrid(a, c)
-    thetas = np.tile(star, (A.size, 1))
-    thetas[:, i], thetas[:, j] = A.ravel(), C.ravel()
-    return A, C, _loss_at(problem, thetas).reshape(A.shape)
-
-
 def _coef_label(problem: Problem, index: int) -> str:
     d = problem.X.shape[1]
     if index in (-1, d):
@@ -172,14 +140,14 @@ def cost_surface(
         raise InvalidInputError("coefs must name two different coefficients")
     if kind not in ("contour", "3d"):
         raise InvalidInputError(f"kind must be 'contour' or '3d', got {kind!r}")
-    star, best = _optimum(problem)
+    star, best = optimum(problem)
     path = result.history.theta
-    A, C, J = _surface_grid(problem, path, star, i, j)
+    A, C, J = surface_grid(problem, path, star, i, j)
     fig = _figure(projection="3d" if kind == "3d" else None)
     ax = fig.axes[0]
     if kind == "3d":
         ax.plot_surface(A, C, J, cmap="viridis", alpha=0.6, linewidth=0)
-        ax.plot(path[:, i], path[:, j], _loss_at(problem, path), color="C3", marker=".", zorder=5)
+        ax.plot(path[:, i], path[:, j], loss_at(problem, path), color="C3", marker=".", zorder=5)
         ax.set_zlabel("J")
     else:
         levels = best + (J.max() - best) * np.linspace(0, 1, 25) ** 2
@@ -313,9 +281,9 @@ def animate(
     target = Path(path)
     if target.suffix.lower() != ".gif":
         raise InvalidInputError(f"cannot write {target.name!r} as an animation: use a .gif name")
-    star, _ = _optimum(problem)
+    star, _ = optimum(problem)
     theta = result.history.theta
-    A, C, J = _surface_grid(problem, theta, star, 0, 1, n=60)
+    A, C, J = surface_grid(problem, theta, star, 0, 1, n=60)
     fig = _figure(ncols=2)
     surf, data = fig.axes
     surf.contour(A, C, J, levels=20, cmap="viridis", linewidths=0.7)

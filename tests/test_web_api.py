@@ -1,0 +1,294 @@
+"""The playground's JSON API, through FastAPI's TestClient and a live loopback server."""
+
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradfit import fit, load_dataset
+from gradfit.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def new_session(client, **settings_):
+    r = client.post("/api/sessions", json=settings_)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_step_numbers_are_the_engines(client):
+    s = new_session(client, lr=0.05, standardize=True)
+    for _ in range(3):
+        state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 1}).json()
+    d = load_dataset("davis")
+    ref = fit(d.X, d.y, lr=0.05, standardize=True, max_steps=3)
+    assert state["step"] == 3 and state["status"] == "running"
+    np.testing.assert_allclose(state["w"], ref.w, rtol=1e-12)
+    assert state["b"] == pytest.approx(ref.b, rel=1e-12)
+    assert state["loss"] == pytest.approx(ref.loss, rel=1e-12)
+    assert state["explain"]["step"] == 2 and state["explain"]["text"][0].startswith("Step 2")
+    assert state["points"]["step"] == [2, 3]
+
+
+def test_mini_batch_session_matches_the_engine(client):
+    s = new_session(client, lr=0.01, mode="mini", batch_size=16, seed=7)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 30}).json()
+    d = load_dataset("davis")
+    ref = fit(d.X, d.y, lr=0.01, batch_size=16, random_state=7, standardize=True, max_steps=30)
+    np.testing.assert_allclose(state["theta"], ref.theta, rtol=1e-12)
+    assert state["explain"]["n_rows"] in (16, 200 % 16)
+
+
+def test_success_and_fewest_steps(client):
+    s = new_session(client, lr=0.2)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 200}).json()
+    assert state["success"]["steps"] > 1
+    assert "Can you do it in fewer steps?" in state["success"]["message"]
+    fewest = client.get(f"/api/sessions/{s['session']}/fewest").json()
+    assert fewest["steps"] == 1 and fewest["lr"] == pytest.approx(0.5)
+
+
+def test_divergence_is_reported_with_the_stable_rate(client):
+    s = new_session(client, lr=1.5)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 100}).json()
+    assert state["status"] == "diverged"
+    assert state["stable_lr"] == pytest.approx(1.0)
+    assert "diverged" in state["message"]
+    again = client.post(f"/api/sessions/{s['session']}/step", json={"n": 1}).json()
+    assert again["step"] == state["step"]  # a diverged descent stays where it stopped
+
+
+def test_reset_surface_and_code(client):
+    s = new_session(client, dataset="bdims", features=["hgt", "age"], lr=0.1)
+    sid = s["session"]
+    client.post(f"/api/sessions/{sid}/step", json={"n": 5})
+    assert client.post(f"/api/sessions/{sid}/reset").json()["step"] == 0
+    surface = client.post(f"/api/sessions/{sid}/surface", json={"path": [[0, 0, 0]]}).json()
+    assert len(surface["z"]) == 60 and surface["labels"] == ["hgt", "b"]
+    assert s["view"]["kind"] == "scatter"
+    code = client.get(f"/api/sessions/{sid}/code").json()
+    assert "gradfit.fit(d.X, d.y, lr=0.1" in code["python"]
+    assert code["cli"].startswith("gradfit fit bdims --target wgt --features hgt age")
+
+
+def test_exported_code_reproduces_the_session(client):
+    s = new_session(client, lr=0.05, mode="sgd", seed=3)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 25}).json()
+    code = client.get(f"/api/sessions/{s['session']}/code").json()["python"]
+    scope: dict = {}
+    exec(code.replace("print(", "_ = ("), scope)
+    np.testing.assert_allclose(scope["result"].w, state["w"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"lr": 0}, "lr: Input should be greater than 0"),
+        ({"lr": -1}, "greater than 0"),
+        ({"lr": "fast"}, "valid number"),
+        ({"lr": "0.5"}, "valid number"),
+        ({"standardize": 1}, "valid boolean"),
+        ({"lr": 1e300}, "less than or equal to 1000000"),
+        ({"mode": "turbo"}, "mode"),
+        ({"features": []}, "features: List should have at least 1 item"),
+        ({"features": ["shoe"]}, "has no column 'shoe'"),
+        ({"dataset": "davis", "target": "sex"}, "not numeric"),
+        ({"dataset": "upload", "upload_id": "nope"}, "upload it again"),
+        ({"coefs": [0, 9]}, "coefs must index"),
+        ({"unknown": 1}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_settings_get_a_clear_4xx(client, body, fragment):
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code in (400, 422)
+    assert fragment in r.json()["error"]
+
+
+def test_bad_steps_and_unknown_sessions(client):
+    s = new_session(client)
+    assert client.post(f"/api/sessions/{s['session']}/step", json={"n": 0}).status_code == 422
+    assert client.post(f"/api/sessions/{s['session']}/step", json={"n": "x"}).status_code == 422
+    r = client.post("/api/sessions/unknown/step", json={"n": 1})
+    assert r.status_code == 404 and "reload" in r.json()["error"]
+    r = client.post(f"/api/sessions/{s['session']}/surface", json={"path": [[1.0]]})
+    assert r.status_code == 400
+
+
+def upload(client, content, name="data.csv"):
+    return client.post("/api/uploads", files={"file": (name, io.BytesIO(content), "text/csv")})
+
+
+def test_upload_and_descend(client):
+    rows = "\n".join(f"{x},{2 * x + 1 + (x % 3) * 0.1}" for x in range(30))
+    r = upload(client, f"x,y\n{rows}\n".encode())
+    assert r.status_code == 200, r.text
+    info = r.json()
+    assert info["columns"] == ["x", "y"] and info["target"] == "y"
+    s = new_session(client, dataset="upload", upload_id=info["upload_id"], lr=0.5)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 1}).json()
+    assert state["feature_names"] == ["x"] and state["success"] is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "fragment"),
+    [
+        (b"", 400, "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", 400, "not a text CSV"),
+        (b"a\n1\n2\n", 400, "fewer than two numeric columns"),
+        (b"a,b\nx,y\nz,w\n", 400, "fewer than two numeric columns"),
+        (
+            (",".join(f"c{i}" for i in range(300)) + "\n" + ",".join("1" * 300) + "\n").encode(),
+            400,
+            "more than 200",
+        ),
+        (b"a,b\n" + b"1,2\n" * (11 * 2**20 // 2), 413, "larger than 20 MB"),
+    ],
+)
+def test_bad_uploads(client, content, status, fragment):
+    r = upload(client, content)
+    assert r.status_code == status, r.text
+    assert fragment in r.json()["error"]
+
+
+def test_upload_with_missing_values_in_chosen_columns(client):
+    info = upload(client, b"x,y,z\n1,2,3\n2,,4\n3,4,5\n4,5,6\n").json()
+    r = client.post(
+        "/api/sessions",
+        json={
+            "dataset": "upload",
+            "upload_id": info["upload_id"],
+            "target": "y",
+            "features": ["x"],
+        },
+    )
+    assert r.status_code == 400 and "missing values" in r.json()["error"]
+
+
+def test_openapi_documents_every_route(client):
+    spec = client.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {
+        "/api/sessions",
+        "/api/sessions/{session_id}/step",
+        "/api/uploads",
+        "/api/sessions/{session_id}/fewest",
+        "/api/sessions/{session_id}/code",
+    } <= paths
+
+
+def from_openapi(schema, components):
+    """Values for a JSON schema, mostly inside it and sometimes just outside it."""
+    if "$ref" in schema:
+        return from_openapi(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    if "anyOf" in schema:
+        return st.one_of([from_openapi(s, components) for s in schema["anyOf"]])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"]) | st.text(max_size=6)
+    kind = schema.get("type")
+    if kind == "null":
+        return st.none()
+    if kind == "boolean":
+        return st.booleans() | st.integers(-1, 2)
+    if kind in ("number", "integer"):
+        lo = schema.get("minimum", schema.get("exclusiveMinimum", -(10**9)))
+        hi = schema.get("maximum", schema.get("exclusiveMaximum", 10**9))
+        inside = (
+            st.integers(int(lo), int(min(hi, 2**40)))
+            if kind == "integer"
+            else st.floats(lo, hi, allow_nan=False)
+        )
+        outside = (
+            st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not v.is_integer())
+            | st.just(lo - 1)
+            | st.just(hi * 2)
+        )
+        return inside | outside | st.text(max_size=4)
+    if kind == "string":
+        return st.text(max_size=12)
+    if kind == "array":
+        items = schema.get("prefixItems") or [schema.get("items", {})]
+        if "prefixItems" in schema:
+            return st.tuples(*[from_openapi(i, components) for i in items]).map(list)
+        return st.lists(from_openapi(items[0], components), max_size=4)
+    if kind == "object":
+        props = schema.get("properties", {})
+        return st.fixed_dictionaries(
+            {}, optional={k: from_openapi(v, components) for k, v in props.items()}
+        )
+    return st.nothing()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_property_api_honours_its_openapi_schema(client, data):
+    """Bodies drawn from the published schema: valid ones never get 422, invalid ones
+    always do, and nothing gets a 5xx or a body without its documented shape."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    components = spec["components"]["schemas"]
+    schema = components["SettingsIn"]
+    body = data.draw(from_openapi(schema, components))
+    # json.dumps writes NaN and Infinity, which the server must refuse cleanly
+    r = client.post(
+        "/api/sessions", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
+    resolver_schema = {**schema, "components": spec["components"]}
+    try:
+        jsonschema.validate(body, resolver_schema)
+        # JSON Schema cannot say "finite" or forbid extra keys as pydantic does
+        valid = all(
+            not isinstance(v, float) or np.isfinite(v) for v in body.values()
+        ) and isinstance(body.get("standardize", True), bool)
+    except jsonschema.ValidationError:
+        valid = False
+    assert r.status_code < 500, r.text
+    if valid:
+        assert r.status_code in (200, 400), r.text
+    else:
+        assert r.status_code == 422, (body, r.text)
+    payload = r.json()
+    assert ("session" in payload) if r.status_code == 200 else ("error" in payload)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(n=st.integers(-5, 20_000) | st.text(max_size=3) | st.none())
+def test_property_step_bodies(client, n):
+    s = new_session(client, lr=0.01)
+    r = client.post(f"/api/sessions/{s['session']}/step", json={"n": n})
+    ok = isinstance(n, int) and 1 <= n <= 10_000
+    assert r.status_code == (200 if ok else 422)
+
+
+def test_fifty_sessions_stepping_at_once_stay_isolated(live_server):
+    rates = [0.001 * (k + 1) for k in range(50)]
+
+    def work(lr):
+        with httpx.Client(base_url=live_server, timeout=30) as http:
+            sid = http.post("/api/sessions", json={"lr": lr}).json()["session"]
+            for _ in range(10):
+                state = http.post(f"/api/sessions/{sid}/step", json={"n": 2}).json()
+            return lr, state
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(work, rates))
+    d = load_dataset("davis")
+    for lr, state in results:
+        ref = fit(d.X, d.y, lr=lr, standardize=True, max_steps=20)
+        assert state["step"] == 20
+        np.testing.assert_allclose(state["theta"], ref.theta, rtol=1e-12)
