@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
-SOURCES := src tests benchmarks
+SOURCES := src tests benchmarks conftest.py
 
-.PHONY: demo test lint bench images clean
+.PHONY: demo test lint browser bench images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update -qq && \
@@ -34,10 +34,16 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/python -m pytest
+# Debian's Chromium for the playground's browser tests (Playwright drives it; see
+# ../shared/ENVIRONMENT.md: `playwright install` cannot work on these machines).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-bench: $(VENV)/.installed-test
+test: lint browser
+	MPLCONFIGDIR=$(CURDIR)/.venv/mpl $(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test browser
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 sys.path.insert(0, str(Path(__file__).parent))
 
 import article_b_code
+import playground
 
 import gradfit
 from gradfit.data.io import atomic_write_text
@@ -271,6 +272,7 @@ def main() -> None:
             ),
             ("stochastic", lambda: stochastic(rows, args.quick)),
             ("estimator", lambda: estimator_vs_sgd(rows, args.quick)),
+            ("playground", lambda: playground.measure(rows)),
         ]
         for name, step in steps:
             start = time.perf_counter()

@@ -19,11 +19,7 @@ def optimum(problem: Problem) -> tuple[np.ndarray, float]:
 
 def loss_at(problem: Problem, thetas: np.ndarray) -> np.ndarray:
     """Full-data loss at many parameter vectors at once (rows of ``thetas``)."""
-    quad = (
-        SufficientStats.from_arrays(problem.X, problem.y, problem.sample_weight)
-        .scaled(problem.scaling)
-        .quadratic()
-    )
+    quad = problem.quadratic()
     J = 0.5 * np.einsum("ki,ij,kj->k", thetas, quad.H, thetas) - thetas @ quad.h + quad.f0
     return np.maximum(J, 0.0)
 

@@ -28,7 +28,7 @@ from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
 from gradfit.model.linear import LinearRegressionLoss
 from gradfit.model.reference import least_squares
-from gradfit.model.stats import SufficientStats
+from gradfit.model.stats import Quadratic, SufficientStats
 from gradfit.optim.alias import OPTIMIZERS, make_optimizer
 from gradfit.optim.base import apply_updates
 from gradfit.optim.schedules import Schedule, as_schedule, check_lr
@@ -179,15 +179,22 @@ class Problem:
     @property
     def loss_resolution(self) -> float:
         """Losses below this are rounding noise of the O(d^2) formula (0 on the rows)."""
-        return 0.0 if self._quadratic is None else 1e-13 * self._quadratic.f0
+        return 1e-13 * self._quadratic.f0 if self.path == "stats" and self._quadratic else 0.0
 
     @property
     def full_batch(self) -> bool:
         return self.batch_size >= self.X.shape[0]
 
+    def quadratic(self) -> Quadratic:
+        """The loss as a quadratic in descent coordinates (statistics computed once)."""
+        if self._quadratic is None:
+            raw = SufficientStats.from_arrays(self.X, self.y, self.sample_weight)
+            self._quadratic = raw.scaled(self.scaling).quadratic()
+        return self._quadratic
+
     def evaluator(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         """Full-data loss and gradient: from the statistics when available, else the rows."""
-        if self._quadratic is not None:
+        if self.path == "stats" and self._quadratic is not None:
             return self._quadratic.value_and_grad
         return self.rows.value_and_grad
 

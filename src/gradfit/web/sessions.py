@@ -22,7 +22,7 @@ from gradfit.data import Dataset, load_dataset, make_article_b
 from gradfit.data.files import numeric_columns, parse_csv, table_from_columns
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.explain import explain_record
-from gradfit.surface import optimum, surface_grid
+from gradfit.surface import loss_at, optimum, surface_grid
 from gradfit.train import FitResult, Problem, StepRecord, fit
 
 __all__ = ["MAX_UPLOAD_BYTES", "Session", "SessionStore", "Settings", "Upload"]
@@ -204,9 +204,14 @@ class Session:
             self.status, self.message = "converged", str(self.result.stop)
         else:
             self.status = "running"
-        if self.success_step is None and self._succeeded(self.result.loss):
-            self.success_step = self.result.n_steps
-        return self.state(since=since, history=self.result.history)
+        history = self.result.history
+        if self.success_step is None:
+            # the first step whose parameters reach the minimum, even inside a batch of n
+            losses = loss_at(self.problem, history.theta)
+            reached = np.flatnonzero([self._succeeded(v) for v in losses])
+            if reached.size:
+                self.success_step = int(history.step[reached[0]])
+        return self.state(since=since, history=history)
 
     def reset(self) -> dict[str, Any]:
         self.result, self.status, self.message = None, "ready", ""

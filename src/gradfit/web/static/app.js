@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["dataset", "target", "features", "mode", "batch", "optimizer", "lr", "standardize", "seed", "upload"];
 const RUN_LIMIT = 20000;
+const RUN_RATE = 60;  // steps per second while running: several per request when frames are slow
 
 let datasets = {};
 let session = null;        // id
@@ -150,7 +151,8 @@ function receive(state) {
   const status = $("status");
   status.className = state.status;
   if (state.status === "diverged") {
-    const stable = state.stable_lr ? ` The largest stable learning rate here is ${fmt(state.stable_lr)}.` : "";
+    const stable = state.stable_lr && !state.message.includes("largest stable")
+      ? ` The largest stable learning rate here is ${fmt(state.stable_lr)}.` : "";
     status.textContent = `Diverged. ${state.message}${stable}`;
   } else if (state.status === "converged") {
     status.textContent = `Converged: ${state.message}`;
@@ -205,13 +207,17 @@ async function run() {
   running = true;
   $("run-btn").textContent = "PAUSE";
   const start = last ? last.step : 0;
+  let previous = performance.now();
   while (running) {
-    const state = await step(1);
+    const begun = performance.now();
+    const n = Math.max(1, Math.min(50, Math.round((RUN_RATE * (begun - previous)) / 1000)));
+    previous = begun;
+    const state = await step(n);
     if (!state) break;
     const now = performance.now();
-    if (now - lastDraw > 60) { drawAll(now - lastSurface > 400); lastDraw = now; }
+    if (now - lastDraw > 100) { drawAll(now - lastSurface > 1000); lastDraw = now; }
     if (state.status !== "running" || state.success || state.step - start >= RUN_LIMIT) break;
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   stopRun();
   drawAll(true);

@@ -1,0 +1,150 @@
+"""The playground in real headless Chromium (Debian's), driven by Playwright.
+
+These run in CI; a missing browser is a failure, not a skip. Screenshots land in
+test-artifacts/screenshots/.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).parents[1] / "test-artifacts" / "screenshots"
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def open_page(page: Page, live_server: str, query: str = "") -> None:
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{live_server}/{query}")
+    expect(page.locator("#chart-loss .main-svg").first).to_be_visible()
+    expect(page.locator("#step")).to_have_text("0")
+
+
+def set_lr(page: Page, value: str) -> None:
+    page.fill("#lr", value)
+    page.press("#lr", "Enter")
+    page.locator("#lr").dispatch_event("change")
+
+
+def test_page_loads_with_charts_from_the_local_server(page: Page, live_server):
+    outside = []
+    page.on(
+        "request", lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None
+    )
+    open_page(page, live_server)
+    expect(page).to_have_title("gradfit playground")
+    expect(page.locator("#chart-data .main-svg").first).to_be_visible()
+    expect(page.locator("#chart-surface .main-svg").first).to_be_visible()
+    assert [u for u in outside if not u.startswith("data:")] == []  # no CDN, nothing outside
+    shot(page, "loaded")
+
+
+def test_step_changes_counter_loss_and_explain(page: Page, live_server):
+    open_page(page, live_server)
+    set_lr(page, "0.05")
+    expect(page).to_have_url(re.compile(r"lr=0\.05"))
+    before = page.text_content("#loss")
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#loss")).not_to_have_text(before)
+    expect(page.locator("#explain")).to_contain_text(
+        "Step 0 (epoch 0): gd, learning rate alpha = 0.05"
+    )
+    expect(page.locator("#explain")).to_contain_text("dJ/dm = (2/N) sum error_i x_i")
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("2")
+    shot(page, "stepped")
+
+
+def test_run_to_success_then_show_me(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.1")
+    page.click("#run-btn")
+    expect(page.locator("#success")).to_be_visible(timeout=30_000)
+    expect(page.locator("#success-text")).to_contain_text("Can you do it in fewer steps?")
+    expect(page.locator("#fewest-text")).to_contain_text("needs on this data: 1, at lr = 0.5")
+    shot(page, "success")
+    page.click("#show-me")
+    expect(page.locator("#success-text")).to_contain_text("minimum in 1 steps", timeout=30_000)
+    expect(page.locator("#lr")).to_have_value("0.5")
+
+
+def test_too_large_rate_diverges_plainly(page: Page, live_server):
+    open_page(page, live_server, "?lr=1.5")
+    page.click("#run-btn")
+    status = page.locator("#status")
+    expect(status).to_contain_text("Diverged", timeout=30_000)
+    expect(status).to_contain_text("The largest stable learning rate for this data is 1 (L = 2)")
+    shot(page, "diverged")
+
+
+def test_reset(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.01")
+    for expected in ("1", "2", "3"):
+        page.click("#step-btn")
+        expect(page.locator("#step")).to_have_text(expected)
+    page.click("#reset-btn")
+    expect(page.locator("#step")).to_have_text("0")
+    expect(page.locator("#explain")).to_have_text("Press STEP.")
+
+
+def test_bad_rate_and_bad_upload_show_errors(page: Page, live_server, tmp_path):
+    open_page(page, live_server)
+    set_lr(page, "-1")
+    expect(page.locator("#error")).to_contain_text("lr: Input should be greater than 0")
+    set_lr(page, "abc")
+    expect(page.locator("#error")).to_contain_text("lr: Input should be a valid number")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,comment\nann,hello\nbob,bye\n")
+    page.select_option("#dataset", "upload")
+    page.set_input_files("#upload", str(bad))
+    expect(page.locator("#error")).to_contain_text("fewer than two numeric columns")
+    shot(page, "bad-upload")
+    good = tmp_path / "good.csv"
+    good.write_text("x,y\n" + "\n".join(f"{i},{3 * i - 2 + (i % 2) * 0.5}" for i in range(25)))
+    set_lr(page, "0.1")
+    expect(page.locator("#error")).to_contain_text("choose a CSV file to upload first")
+    page.set_input_files("#upload", str(good))
+    expect(page.locator("#error")).to_be_hidden()
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#params")).to_contain_text("y = ")
+
+
+def test_shared_url_reproduces_the_session(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.02&mode=mini&batch=16&seed=4")
+    for expected in ("1", "2", "3", "4", "5"):
+        page.click("#step-btn")
+        expect(page.locator("#step")).to_have_text(expected)
+    expect(page).to_have_url(re.compile(r"steps=5"))
+    url, loss, params = page.url, page.text_content("#loss"), page.text_content("#params")
+    page.goto(url)
+    expect(page.locator("#step")).to_have_text("5")
+    expect(page.locator("#loss")).to_have_text(loss)
+    expect(page.locator("#params")).to_have_text(params)
+    expect(page.locator("#mode")).to_have_value("mini")
+    shot(page, "shared-url")
+
+
+def test_export_as_code(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.05&optimizer=momentum")
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    page.click("#code-btn")
+    code = page.locator("#code")
+    expect(code).to_contain_text("gradfit.fit(d.X, d.y, lr=0.05, optimizer='momentum'")
+    expect(code).to_contain_text("gradfit fit davis --target weight --features height")
+
+
+def test_many_features_show_predicted_against_actual(page: Page, live_server):
+    open_page(page, live_server, "?dataset=article_b&lr=0.3&standardize=0")
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#chart-data")).to_contain_text("predicted against actual")
+    expect(page.locator("#explain")).to_contain_text("dJ/dw = (2/N) X^T error")
