@@ -26,8 +26,10 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/gradfit demo --plots gradfit-demo-plots
 
 # The pictures README.md shows, made by the code they show.
-images: $(VENV)/.installed-demo
+images: $(VENV)/.installed-test browser
 	MPLCONFIGDIR=$(CURDIR)/.venv/mpl $(BIN)/python -c "from gradfit.demo import write_plots; write_plots('docs/images')"
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_web_browser.py -k success
+	cp test-artifacts/screenshots/success.png docs/images/playground.png
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(SOURCES)
