@@ -148,3 +148,17 @@ def test_many_features_show_predicted_against_actual(page: Page, live_server):
     expect(page.locator("#step")).to_have_text("1")
     expect(page.locator("#chart-data")).to_contain_text("predicted against actual")
     expect(page.locator("#explain")).to_contain_text("dJ/dw = (2/N) X^T error")
+
+
+def test_contours_over_two_chosen_coefficients(page: Page, live_server):
+    open_page(page, live_server, "?dataset=bdims&features=hgt,age&lr=0.1")
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    page.select_option("#coef-x", "1")  # w[age]
+    page.select_option("#coef-y", "0")  # w[hgt]
+    expect(page).to_have_url(re.compile(r"coefs=1%2C0|coefs=1,0"))
+    surface = page.locator("#chart-surface")
+    expect(surface.locator(".xtitle")).to_have_text("hgt")
+    expect(surface.locator(".ytitle")).to_have_text("age")
+    expect(page.locator("#step")).to_have_text("1")
+    shot(page, "two-coefficients")

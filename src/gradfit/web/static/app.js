@@ -59,7 +59,23 @@ function settings() {
     lr: lrValue(),
     standardize: $("standardize").checked,
     seed: Number($("seed").value) || 0,
+    coefs: [Number($("coef-x").value || 0), Number($("coef-y").value || -1)],
   };
+}
+
+function fillCoefs(names, coefs) {
+  // descent coordinates [w_0 .. w_{d-1}, b]; -1 is the intercept
+  const options = [...names.map((n, i) => [String(i), `w[${n}]`]), ["-1", "b (intercept)"]];
+  for (const [id, chosen] of [["coef-x", coefs[0]], ["coef-y", coefs[1]]]) {
+    const select = $(id);
+    const labels = options.map((o) => o[1]).join("|");
+    if (select.dataset.labels !== labels) {
+      select.innerHTML = "";
+      for (const [value, label] of options) select.add(new Option(label, value));
+      select.dataset.labels = labels;
+    }
+    select.value = String(chosen);
+  }
 }
 
 function writeUrl() {
@@ -75,6 +91,7 @@ function writeUrl() {
   q.set("standardize", s.standardize ? "1" : "0");
   q.set("seed", String(s.seed));
   if (s.upload_id) q.set("upload", s.upload_id);
+  q.set("coefs", s.coefs.join(","));
   q.set("steps", String(last ? last.step : 0));
   history.replaceState(null, "", "?" + q.toString());
 }
@@ -106,8 +123,11 @@ function setLr(value) {
   if (Number.isFinite(n) && n > 0) $("lr-slider").value = String(Math.log10(n));
 }
 
+let generation = 0;
+
 async function newSession() {
   stopRun();
+  const mine = ++generation;
   writeUrl();
   if ($("dataset").value === "upload" && !uploadId) {
     session = null;
@@ -116,8 +136,10 @@ async function newSession() {
   }
   try {
     const state = await api("POST", "/api/sessions", settings());
+    if (mine !== generation) return;  // superseded by a later change
     showError("");
     session = state.session;
+    fillCoefs(state.feature_names, settings().coefs.map((c) => (c >= state.feature_names.length ? -1 : c)));
     points = { step: [], loss: [], theta: [] };
     receive(state);
     drawAll(true);
@@ -251,10 +273,12 @@ function drawLoss() {
 
 async function drawSurface() {
   if (!session) return;
+  const asked = session;
   const stride = Math.max(1, Math.ceil(points.theta.length / 2000));
   const path = points.theta.filter((_, i) => i % stride === 0 || i === points.theta.length - 1);
   try {
-    const s = await api("POST", `/api/sessions/${session}/surface`, { path });
+    const s = await api("POST", `/api/sessions/${asked}/surface`, { path });
+    if (asked !== session) return;  // the settings changed meanwhile: a newer drawing follows
     lastSurface = performance.now();
     const [i, j] = s.indices;
     Plotly.react("chart-surface", [
@@ -308,6 +332,11 @@ async function init() {
   if (q.get("lr")) setLr(q.get("lr"));
   if (q.get("standardize")) $("standardize").checked = q.get("standardize") === "1";
   if (q.get("seed")) $("seed").value = q.get("seed");
+  const coefs = (q.get("coefs") || "0,-1").split(",").map(Number);
+  for (const [id, c] of [["coef-x", coefs[0]], ["coef-y", coefs[1]]]) {
+    $(id).add(new Option(String(c), String(c)));
+    $(id).value = String(c);
+  }
   const steps = Number(q.get("steps") || 0);
   await newSession();
   if (session && steps > 0) {
@@ -315,6 +344,19 @@ async function init() {
     drawAll(true);
   }
 
+  for (const id of ["coef-x", "coef-y"]) {
+    $(id).addEventListener("change", async () => {
+      if (!session || $("coef-x").value === $("coef-y").value) return;
+      writeUrl();
+      // same descent, new view: a new session replays the same steps
+      const steps = last ? last.step : 0;
+      const mine = generation + 1;
+      await newSession();
+      if (mine !== generation) return;
+      if (steps) await step(steps);
+      if (mine === generation) drawAll(true);
+    });
+  }
   for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "seed"]) {
     $(id).addEventListener("change", newSession);
   }
