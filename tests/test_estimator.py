@@ -179,3 +179,10 @@ def test_bad_hyper_parameters(rng, params, fragment):
     X, y = make_problem(rng, n=20, d=2)
     with pytest.raises(ValueError, match=fragment):
         GDRegressor(**params).fit(X, y)
+
+
+def test_theory_is_reported_for_a_numeric_rate_too():
+    d = load_dataset("davis")
+    model = GDRegressor(lr=0.1).fit(d.X, d.y)
+    assert model.curvature_.max_stable_lr == pytest.approx(1.0)
+    assert model.lr_ == 0.1

@@ -108,7 +108,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         The learning rate of the first step (``lr='auto'`` resolved).
     curvature_ : gradfit.Curvature or None
         Learning-rate theory for the fitted data: ``lipschitz``, ``max_stable_lr``,
-        ``condition_number``...
+        ``condition_number``... Always there when the fit used sufficient statistics
+        (``n >= 2 (d + 1)``, ``d < 2048``); on the row path only when ``lr='auto'``
+        needed it (power iteration would cost passes over the data).
 
     Examples
     --------
@@ -248,6 +250,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             if previous is None:
                 start[-1] = b0
             gtol = float(self.tol) * float(np.linalg.norm(problem.evaluator()(start)[1]))
+        if problem.path == "stats":
+            problem.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
         return fit(
             X,
             y,
