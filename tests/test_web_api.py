@@ -105,7 +105,6 @@ def test_exported_code_reproduces_the_session(client):
         ({"features": ["shoe"]}, "has no column 'shoe'"),
         ({"dataset": "davis", "target": "sex"}, "not numeric"),
         ({"dataset": "upload", "upload_id": "nope"}, "upload it again"),
-        ({"coefs": [0, 9]}, "coefs must index"),
         ({"unknown": 1}, "Extra inputs are not permitted"),
     ],
 )
@@ -123,6 +122,10 @@ def test_bad_steps_and_unknown_sessions(client):
     assert r.status_code == 404 and "reload" in r.json()["error"]
     r = client.post(f"/api/sessions/{s['session']}/surface", json={"path": [[1.0]]})
     assert r.status_code == 400
+    r = client.post(f"/api/sessions/{s['session']}/surface", json={"coefs": [0, 9]})
+    assert r.status_code == 400 and "coefs must index" in r.json()["error"]
+    r = client.post(f"/api/sessions/{s['session']}/surface", json={"coefs": [0, 0]})
+    assert r.status_code == 400 and "two different" in r.json()["error"]
 
 
 def upload(client, content, name="data.csv"):

@@ -29,7 +29,7 @@ def squared_error(
     e = p - y
     if weights is None:
         total = e.shape[0] if total is None else total
-        return float(e @ e) / total, (2.0 / total) * e
+        return float(e.dot(e)) / total, e * (2.0 / total)
     total = float(weights.sum()) if total is None else total
     we = weights * e
-    return float(we @ e) / total, (2.0 / total) * we
+    return float(we.dot(e)) / total, we * (2.0 / total)

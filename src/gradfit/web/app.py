@@ -55,7 +55,6 @@ class SettingsIn(BaseModel):
     beta: StrictFloat = Field(0.9, ge=0, lt=1)
     standardize: StrictBool = True
     seed: StrictInt = Field(0, ge=0, le=2**32 - 1)
-    coefs: tuple[StrictInt, StrictInt] = (0, -1)
 
 
 class StepIn(BaseModel):
@@ -68,6 +67,9 @@ class SurfaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     path: list[list[float]] | None = Field(None, max_length=20_000)
+    coefs: tuple[StrictInt, StrictInt] = Field(
+        (0, -1), description="two indices into [w_0, ..., w_(d-1), b]; -1 is the intercept"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -224,7 +226,7 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         if body.path and any(len(p) != width for p in body.path):
             raise HTTPException(400, f"every path point needs {width} numbers")
         with session.lock:
-            return _finite(session.surface(body.path))
+            return _finite(session.surface(body.path, body.coefs))
 
     @app.get("/api/sessions/{session_id}/fewest", responses=errors)
     def fewest(session_id: str) -> dict[str, Any]:

@@ -53,7 +53,6 @@ class Settings:
     beta: float = 0.9
     standardize: bool = True
     seed: int = 0
-    coefs: tuple[int, int] = (0, -1)
 
     @property
     def rows_per_step(self) -> int | None:
@@ -146,8 +145,6 @@ class Session:
             feature_names=data.feature_names,
         )
         d = problem.X.shape[1]
-        if not all(-d - 1 <= c <= d for c in settings.coefs):
-            raise InvalidInputError(f"coefs must index [w_0 .. w_{d - 1}, b]: got {settings.coefs}")
         star, best = optimum(problem)
         start = problem.evaluator()(np.zeros(d + 1))[0]
         return cls(settings, data, problem, star, best, start)
@@ -280,10 +277,19 @@ class Session:
         pred = np.asarray(X[idx] @ coef[:-1]).ravel() + coef[-1]
         return {"kind": "scatter", "actual": y[idx].tolist(), "predicted": pred.tolist()}
 
-    def surface(self, path: list[list[float]] | None = None) -> dict[str, Any]:
-        """J over two coefficients (others at the optimum), in descent coordinates."""
+    def surface(
+        self, path: list[list[float]] | None = None, coefs: tuple[int, int] = (0, -1)
+    ) -> dict[str, Any]:
+        """J over two coefficients (others at the optimum), in descent coordinates.
+
+        ``coefs`` index ``[w_0, ..., w_{d-1}, b]``; -1 is the intercept.
+        """
         d = self.problem.X.shape[1]
-        i, j = (c % (d + 1) for c in self.settings.coefs)
+        if not all(-d - 1 <= c <= d for c in coefs):
+            raise InvalidInputError(f"coefs must index [w_0 .. w_{d - 1}, b]: got {list(coefs)}")
+        i, j = (c % (d + 1) for c in coefs)
+        if i == j:
+            raise InvalidInputError("coefs must name two different coefficients")
         trail = np.array(path) if path else np.array([self.theta, np.zeros(d + 1)])
         A, C, J = surface_grid(self.problem, trail, self.star, i, j, n=60)
         names = [*self.data.feature_names, "b"]

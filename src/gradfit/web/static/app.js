@@ -59,14 +59,17 @@ function settings() {
     lr: lrValue(),
     standardize: $("standardize").checked,
     seed: Number($("seed").value) || 0,
-    coefs: [Number($("coef-x").value || 0), Number($("coef-y").value || -1)],
   };
 }
 
-function fillCoefs(names, coefs) {
+function coefs() {
+  return [Number($("coef-x").value || 0), Number($("coef-y").value || -1)];
+}
+
+function fillCoefs(names, chosenCoefs) {
   // descent coordinates [w_0 .. w_{d-1}, b]; -1 is the intercept
   const options = [...names.map((n, i) => [String(i), `w[${n}]`]), ["-1", "b (intercept)"]];
-  for (const [id, chosen] of [["coef-x", coefs[0]], ["coef-y", coefs[1]]]) {
+  for (const [id, chosen] of [["coef-x", chosenCoefs[0]], ["coef-y", chosenCoefs[1]]]) {
     const select = $(id);
     const labels = options.map((o) => o[1]).join("|");
     if (select.dataset.labels !== labels) {
@@ -91,7 +94,7 @@ function writeUrl() {
   q.set("standardize", s.standardize ? "1" : "0");
   q.set("seed", String(s.seed));
   if (s.upload_id) q.set("upload", s.upload_id);
-  q.set("coefs", s.coefs.join(","));
+  q.set("coefs", coefs().join(","));
   q.set("steps", String(last ? last.step : 0));
   history.replaceState(null, "", "?" + q.toString());
 }
@@ -139,7 +142,7 @@ async function newSession() {
     if (mine !== generation) return;  // superseded by a later change
     showError("");
     session = state.session;
-    fillCoefs(state.feature_names, settings().coefs.map((c) => (c >= state.feature_names.length ? -1 : c)));
+    fillCoefs(state.feature_names, coefs().map((c) => (c >= state.feature_names.length ? -1 : c)));
     points = { step: [], loss: [], theta: [] };
     receive(state);
     drawAll(true);
@@ -271,14 +274,17 @@ function drawLoss() {
   ], { ...layoutBase, title: { text: "loss per step" }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" } });
 }
 
+let surfaceTicket = 0;
+
 async function drawSurface() {
   if (!session) return;
   const asked = session;
+  const ticket = ++surfaceTicket;
   const stride = Math.max(1, Math.ceil(points.theta.length / 2000));
   const path = points.theta.filter((_, i) => i % stride === 0 || i === points.theta.length - 1);
   try {
-    const s = await api("POST", `/api/sessions/${asked}/surface`, { path });
-    if (asked !== session) return;  // the settings changed meanwhile: a newer drawing follows
+    const s = await api("POST", `/api/sessions/${asked}/surface`, { path, coefs: coefs() });
+    if (asked !== session || ticket !== surfaceTicket) return;  // a newer drawing follows
     lastSurface = performance.now();
     const [i, j] = s.indices;
     Plotly.react("chart-surface", [
@@ -332,8 +338,8 @@ async function init() {
   if (q.get("lr")) setLr(q.get("lr"));
   if (q.get("standardize")) $("standardize").checked = q.get("standardize") === "1";
   if (q.get("seed")) $("seed").value = q.get("seed");
-  const coefs = (q.get("coefs") || "0,-1").split(",").map(Number);
-  for (const [id, c] of [["coef-x", coefs[0]], ["coef-y", coefs[1]]]) {
+  const wanted = (q.get("coefs") || "0,-1").split(",").map(Number);
+  for (const [id, c] of [["coef-x", wanted[0]], ["coef-y", wanted[1]]]) {
     $(id).add(new Option(String(c), String(c)));
     $(id).value = String(c);
   }
@@ -345,16 +351,10 @@ async function init() {
   }
 
   for (const id of ["coef-x", "coef-y"]) {
-    $(id).addEventListener("change", async () => {
-      if (!session || $("coef-x").value === $("coef-y").value) return;
+    $(id).addEventListener("change", () => {
+      if ($("coef-x").value === $("coef-y").value) return;
       writeUrl();
-      // same descent, new view: a new session replays the same steps
-      const steps = last ? last.step : 0;
-      const mine = generation + 1;
-      await newSession();
-      if (mine !== generation) return;
-      if (steps) await step(steps);
-      if (mine === generation) drawAll(true);
+      drawSurface();  // the same descent, seen over other coefficients
     });
   }
   for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "seed"]) {
