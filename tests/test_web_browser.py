@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)  # generous: CI machines are shared
 
 SHOTS = Path(__file__).parents[1] / "test-artifacts" / "screenshots"
 
