@@ -143,7 +143,6 @@ class Problem:
         standardize: bool | Scaling = False,
         path: Literal["auto", "stats", "direct"] = "auto",
         batch_size: int | None = None,
-        stats: SufficientStats | None = None,
         feature_names: Sequence[str] | None = None,
     ) -> None:
         names = feature_names or feature_names_of(X) or [f"x{j}" for j in range(_n_cols(X))]
@@ -158,9 +157,7 @@ class Problem:
             path == "auto" and n >= 2 * (d + 1) and d + 1 <= STATS_MAX_FEATURES
         )
         self.path = "stats" if use_stats else "direct"
-        raw = stats
-        if use_stats and raw is None:
-            raw = SufficientStats.from_arrays(self.X, self.y, self.sample_weight)
+        raw = SufficientStats.from_arrays(self.X, self.y, self.sample_weight) if use_stats else None
         if isinstance(standardize, Scaling):
             self.scaling = standardize
         elif standardize:
@@ -388,8 +385,9 @@ def fit(
         Names used in messages and the history (default: DataFrame columns or x0, x1...).
     problem : Problem, optional
         Data already validated, with its statistics and curvature: lets several fits
-        of the same data (a learning-rate sweep) skip that work. Overrides the data
-        arguments.
+        of the same data (a learning-rate sweep) skip that work. It replaces ``X``,
+        ``y``, ``sample_weight``, ``standardize``, ``path``, ``batch_size`` and
+        ``feature_names``.
 
     Returns
     -------
