@@ -505,11 +505,13 @@ def fit(
         )
 
     first_step, stop = step, None
+    # Bound methods looked up once: a full-batch step of small d costs microseconds.
+    check, record, update = stopping.check, recorder.add, opt.update
     with np.errstate(over="ignore", invalid="ignore"):
         while stop is None:
             if pending is None:  # an epoch boundary: check, then start the next pass
                 gnorm = math.sqrt(grad.dot(grad))
-                stop = stopping.check(epoch, step, loss, gnorm)
+                stop = check(epoch, step, loss, gnorm)
                 if (
                     stop is None
                     and callback is not None
@@ -530,8 +532,8 @@ def fit(
                 if step % stride == 0:
                     if batch_gnorm < 0:
                         batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
-                    recorder.add(step, epoch, theta, batch_loss, batch_gnorm)
-                updates, new_state = opt.update(batch_grad, opt_state, theta)
+                    record(step, epoch, theta, batch_loss, batch_gnorm)
+                updates, new_state = update(batch_grad, opt_state, theta)
                 new_theta = apply_updates(theta, updates)
                 if on_step is not None:
                     on_step(
