@@ -295,3 +295,17 @@ def test_fifty_sessions_stepping_at_once_stay_isolated(live_server):
         ref = fit(d.X, d.y, lr=lr, standardize=True, max_steps=20)
         assert state["step"] == 20
         np.testing.assert_allclose(state["theta"], ref.theta, rtol=1e-12)
+
+
+def test_exported_command_line_reproduces_the_session(client, capsys):
+    import shlex
+
+    from gradfit.cli import main
+
+    s = new_session(client, lr=0.05, optimizer="momentum", mode="mini", batch_size=8, seed=2)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 7}).json()
+    cli = client.get(f"/api/sessions/{s['session']}/code").json()["cli"]
+    assert main(shlex.split(cli)[1:]) == 0
+    printed = capsys.readouterr().out.splitlines()[0]  # "weight = 0.0123 * height + 4.56"
+    slope = float(printed.split("=")[1].split("*")[0])
+    assert slope == pytest.approx(state["w"][0], rel=1e-5)

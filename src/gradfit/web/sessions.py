@@ -342,56 +342,45 @@ class Session:
 
     def code(self) -> dict[str, str]:
         """The same descent as Python and as a command line."""
-        s = self.settings
-        source = {"article_b": None, "upload": "your_file.csv"}.get(s.dataset, s.dataset)
+        s, data = self.settings, self.data
         batch = s.rows_per_step
-        args = [
-            f"lr={s.lr!r}",
-            f"optimizer={s.optimizer!r}",
-            f"batch_size={batch!r}",
-            f"standardize={s.standardize!r}",
-            f"random_state={s.seed!r}",
-            f"max_steps={max(self.step_count, 1)}",
-        ]
-        if s.optimizer != "gd":
-            args.append(f"beta={s.beta!r}")
-        if source is None:
-            load_line = "d = gradfit.make_article_b(5000, seed=0)"
-            cli_data = "--"
-        elif source.endswith(".csv"):
-            load_line = (
-                f"d = gradfit.load_table({source!r}, target={self.data.target_name!r}, "
-                f"features={self.data.feature_names!r})"
-            )
-            cli_data = source
-        else:
-            load_line = (
-                f"d = gradfit.load_dataset({source!r}, target={self.data.target_name!r}, "
-                f"features={self.data.feature_names!r})"
-            )
-            cli_data = source
-        python = "\n".join(
-            [
-                "import gradfit",
-                "from gradfit.data import load_table" if source and source.endswith(".csv") else "",
-                load_line.replace("gradfit.load_table", "load_table"),
-                f"result = gradfit.fit(d.X, d.y, {', '.join(args)})",
-                "print(result.w, result.b, result.loss, result.stop)",
-            ]
-        ).replace("\n\n", "\n")
-        cli = (
-            f"gradfit fit {cli_data} --target {self.data.target_name} --features "
-            f"{' '.join(self.data.feature_names)} --lr {s.lr!r} --optimizer {s.optimizer} "
-            f"--seed {s.seed}"
-            + f" --max-steps {max(self.step_count, 1)}"
-            + (f" --batch-size {batch}" if batch else "")
-            + (" --standardize" if s.standardize else "")
+        steps = max(self.step_count, 1)
+        args = (
+            f"lr={s.lr!r}, optimizer={s.optimizer!r}, batch_size={batch!r}, "
+            f"standardize={s.standardize!r}, random_state={s.seed!r}, max_steps={steps}"
+            + (f", beta={s.beta!r}" if s.optimizer != "gd" else "")
         )
+        columns = f"target={data.target_name!r}, features={data.feature_names!r}"
+        if s.dataset == "article_b":
+            lines = ["import gradfit", "d = gradfit.make_article_b(5000, seed=0)"]
+            source = None
+        elif s.dataset == "upload":
+            source = data.description  # the uploaded file's name
+            lines = [
+                "import gradfit",
+                "from gradfit.data import load_table",
+                f"d = load_table({source!r}, {columns})",
+            ]
+        else:
+            source = s.dataset
+            lines = ["import gradfit", f"d = gradfit.load_dataset({source!r}, {columns})"]
+        lines += [
+            f"result = gradfit.fit(d.X, d.y, {args})",
+            "print(result.w, result.b, result.loss, result.stop)",
+        ]
         if source is None:
             cli = (
                 "# article B's data is generated in Python; the CLI takes files and named data sets"
             )
-        return {"python": python, "cli": cli}
+        else:
+            cli = (
+                f"gradfit fit {source} --target {data.target_name} --features "
+                f"{' '.join(data.feature_names)} --lr {s.lr!r} --optimizer {s.optimizer} "
+                f"--seed {s.seed} --max-steps {steps}"
+                + (f" --batch-size {batch}" if batch else "")
+                + (" --standardize" if s.standardize else "")
+            )
+        return {"python": "\n".join(lines), "cli": cli}
 
 
 class SessionStore:
