@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import statistics
-import threading
 import time
 
 import httpx
-import uvicorn
 
-from gradfit.web.app import create_app
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-class LiveServer:
-    def __enter__(self) -> str:
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+from gradfit.web import HEADLESS_CHROMIUM_ARGS, running
 
 
 def step_round_trip(url: str, n: int = 300) -> list[float]:
@@ -54,7 +26,10 @@ def run_pace(url: str, seconds: float = 4.0) -> float:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=HEADLESS_CHROMIUM_ARGS,
+        )
         page = browser.new_page()
         page.goto(f"{url}/?lr=0.0001")
         page.wait_for_selector("#chart-loss .main-svg")
@@ -69,7 +44,7 @@ def run_pace(url: str, seconds: float = 4.0) -> float:
 
 
 def measure(rows: list[str]) -> None:
-    with LiveServer() as url:
+    with running() as url:
         times = step_round_trip(url)
         pace = run_pace(url)
     median = statistics.median(times) * 1e3

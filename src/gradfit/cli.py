@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gradfit.data import load_table
+from gradfit.data import Dataset, load_table
 from gradfit.exceptions import GradfitError, InvalidInputError
 from gradfit.optim import OPTIMIZERS
 from gradfit.train import Problem, fit
@@ -50,6 +50,10 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tol", type=float, default=1e-12)
     p.add_argument("--gtol", type=float, default=1e-8)
     p.add_argument("--seed", type=int, default=None)
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    return load_table(args.data, target=args.target, features=args.features)
 
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -104,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_fit(args: argparse.Namespace) -> None:
-    data = load_table(args.data, target=args.target, features=args.features)
+    data = _load(args)
     result = fit(
         data.X,
         data.y,
@@ -131,7 +135,7 @@ def _cmd_fit(args: argparse.Namespace) -> None:
 
 
 def _cmd_lr(args: argparse.Namespace) -> None:
-    data = load_table(args.data, target=args.target, features=args.features)
+    data = _load(args)
     problem = Problem(
         data.X, data.y, standardize=args.standardize, feature_names=data.feature_names
     )
@@ -154,7 +158,7 @@ def _cmd_lr(args: argparse.Namespace) -> None:
 def _cmd_explain(args: argparse.Namespace) -> None:
     from gradfit.explain import explain
 
-    data = load_table(args.data, target=args.target, features=args.features)
+    data = _load(args)
     e = explain(
         data.X,
         data.y,
@@ -170,7 +174,7 @@ def _cmd_explain(args: argparse.Namespace) -> None:
 def _cmd_plot(args: argparse.Namespace) -> None:
     from gradfit import plots
 
-    data = load_table(args.data, target=args.target, features=args.features)
+    data = _load(args)
     kwargs = _fit_kwargs(args)
     out = args.output
     if args.kind in ("rates", "finder"):

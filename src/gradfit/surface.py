@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradfit.model import SufficientStats
 from gradfit.train import Problem
 
 __all__ = ["loss_at", "optimum", "surface_grid"]
@@ -12,8 +11,7 @@ __all__ = ["loss_at", "optimum", "surface_grid"]
 
 def optimum(problem: Problem) -> tuple[np.ndarray, float]:
     """Least-squares parameters (descent coordinates) and loss: the yardstick."""
-    stats = SufficientStats.from_arrays(problem.X, problem.y, problem.sample_weight)
-    theta = stats.scaled(problem.scaling).solve()
+    theta = problem.stats.solve()
     return theta, problem.rows.value_and_grad(theta)[0]
 
 

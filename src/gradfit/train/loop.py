@@ -23,10 +23,16 @@ import numpy as np
 
 from gradfit.data.batching import Batches, resolve_batch_size
 from gradfit.data.scaling import Scaling
-from gradfit.data.validation import as_target, check_xy, feature_names_of, is_sparse
+from gradfit.data.validation import (
+    as_features,
+    as_target,
+    check_xy,
+    feature_names_of,
+    is_sparse,
+)
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
-from gradfit.model.linear import LinearRegressionLoss
+from gradfit.model.linear import LinearRegressionLoss, predict
 from gradfit.model.reference import least_squares
 from gradfit.model.stats import Quadratic, SufficientStats
 from gradfit.optim.alias import OPTIMIZERS, make_optimizer
@@ -114,9 +120,7 @@ class FitResult:
         return self.stop.converged
 
     def predict(self, X: Any) -> np.ndarray:
-        from gradfit.data.validation import as_features
-
-        return as_features(X) @ self.w + self.b
+        return predict(as_features(X), self.w, self.b)
 
 
 class _Cursor(NamedTuple):
@@ -168,39 +172,46 @@ class Problem:
             )
         else:
             self.scaling = Scaling.identity(d)
-        self.stats = raw.scaled(self.scaling) if raw is not None else None
-        self._quadratic = self.stats.quadratic() if self.stats is not None else None
+        self._stats = raw.scaled(self.scaling) if raw is not None else None
+        self._quadratic: Quadratic | None = None
         self.rows = LinearRegressionLoss(self.X, self.y, self.scaling, self.sample_weight)
         self._curvature: Curvature | None = None
 
     @property
+    def stats(self) -> SufficientStats:
+        """Sufficient statistics in descent coordinates (one pass, on first use)."""
+        if self._stats is None:
+            raw = SufficientStats.from_arrays(self.X, self.y, self.sample_weight)
+            self._stats = raw.scaled(self.scaling)
+        return self._stats
+
+    def quadratic(self) -> Quadratic:
+        """The loss as a quadratic in descent coordinates, built once from ``stats``."""
+        if self._quadratic is None:
+            self._quadratic = self.stats.quadratic()
+        return self._quadratic
+
+    @property
     def loss_resolution(self) -> float:
         """Losses below this are rounding noise of the O(d^2) formula (0 on the rows)."""
-        return 1e-13 * self._quadratic.f0 if self.path == "stats" and self._quadratic else 0.0
+        return 1e-13 * self.quadratic().f0 if self.path == "stats" else 0.0
 
     @property
     def full_batch(self) -> bool:
         return self.batch_size >= self.X.shape[0]
 
-    def quadratic(self) -> Quadratic:
-        """The loss as a quadratic in descent coordinates (statistics computed once)."""
-        if self._quadratic is None:
-            raw = SufficientStats.from_arrays(self.X, self.y, self.sample_weight)
-            self._quadratic = raw.scaled(self.scaling).quadratic()
-        return self._quadratic
-
     def evaluator(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         """Full-data loss and gradient: from the statistics when available, else the rows."""
-        if self.path == "stats" and self._quadratic is not None:
-            return self._quadratic.value_and_grad
+        if self.path == "stats":
+            return self.quadratic().value_and_grad
         return self.rows.value_and_grad
 
     @property
     def curvature(self) -> Curvature:
         """Hessian eigenvalues from the statistics, or ``L`` by power iteration."""
         if self._curvature is None:
-            if self.stats is not None:
-                self._curvature = Curvature.from_hessian(self.stats.hessian())
+            if self.path == "stats":
+                self._curvature = Curvature.from_hessian(self.quadratic().H)
             else:
                 dim = self.X.shape[1] + 1
                 top = power_iteration(self.rows.hessian_vector_product, dim, iters=60, rtol=1e-4)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -76,11 +78,42 @@ class ErrorOut(BaseModel):
     error: str
 
 
-def _session(store: SessionStore, session_id: str) -> Session:
+@contextmanager
+def _locked(store: SessionStore, session_id: str) -> Iterator[Session]:
+    """The session, held for this request alone (requests of one tab queue up)."""
     session = store.get(session_id)
     if session is None:
         raise HTTPException(404, "no such session (it expired or the server restarted): reload")
-    return session
+    with session.lock:
+        yield session
+
+
+def _builtin_datasets() -> dict[str, Any]:
+    """The built-in data sets with their numeric columns and defaults."""
+    from gradfit.data import load_dataset, make_article_b
+
+    bdims = load_dataset("bdims")
+    b = make_article_b(10)
+    return {
+        "davis": {
+            "columns": ["height", "weight", "repwt", "repht"],
+            "target": "weight",
+            "features": ["height"],
+            "description": DESCRIPTIONS["davis"],
+        },
+        "bdims": {
+            "columns": [*bdims.feature_names, "wgt"],
+            "target": "wgt",
+            "features": ["hgt"],
+            "description": DESCRIPTIONS["bdims"],
+        },
+        "article_b": {
+            "columns": [*b.feature_names, "y"],
+            "target": "y",
+            "features": b.feature_names,
+            "description": b.description,
+        },
+    }
 
 
 def _static(name: str) -> Path:
@@ -110,14 +143,8 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         title="gradfit playground",
         description="Gradient descent on real data, one step at a time, by gradfit's engine.",
         version="1",
-        responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+        responses={code: {"model": ErrorOut} for code in (400, 404, 422)},
     )
-    errors: dict[int | str, dict[str, Any]] = {
-        400: {"model": ErrorOut},
-        404: {"model": ErrorOut},
-        413: {"model": ErrorOut},
-        422: {"model": ErrorOut},
-    }
 
     @app.exception_handler(GradfitError)
     async def _gradfit_error(request: Request, exc: GradfitError) -> JSONResponse:
@@ -146,35 +173,14 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         media = "text/javascript" if name.endswith(".js") else "text/css"
         return FileResponse(_static(name), media_type=media)
 
+    builtin = _builtin_datasets()
+
     @app.get("/api/datasets")
     def datasets() -> dict[str, Any]:
         """The built-in data sets with their numeric columns and defaults."""
-        from gradfit.data import load_dataset, make_article_b
+        return builtin
 
-        bdims = load_dataset("bdims")
-        b = make_article_b(10)
-        return {
-            "davis": {
-                "columns": ["height", "weight", "repwt", "repht"],
-                "target": "weight",
-                "features": ["height"],
-                "description": DESCRIPTIONS["davis"],
-            },
-            "bdims": {
-                "columns": [*bdims.feature_names, "wgt"],
-                "target": "wgt",
-                "features": ["hgt"],
-                "description": DESCRIPTIONS["bdims"],
-            },
-            "article_b": {
-                "columns": [*b.feature_names, "y"],
-                "target": "y",
-                "features": b.feature_names,
-                "description": b.description,
-            },
-        }
-
-    @app.post("/api/uploads", responses=errors)
+    @app.post("/api/uploads", responses={413: {"model": ErrorOut}})
     async def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         """A CSV file (at most 20 MB, at most 200 columns) to descend on."""
         content = await file.read(MAX_UPLOAD_BYTES + 1)
@@ -191,7 +197,7 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
             "features": numeric[:1],
         }
 
-    @app.post("/api/sessions", responses=errors)
+    @app.post("/api/sessions")
     def create_session(settings: SettingsIn) -> dict[str, Any]:
         """Start a descent at w = 0, b = 0."""
         values = settings.model_dump()
@@ -199,47 +205,41 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         session = store.create(Settings(**values))
         return _finite(session.state())
 
-    @app.get("/api/sessions/{session_id}", responses=errors)
+    @app.get("/api/sessions/{session_id}")
     def get_session(session_id: str) -> dict[str, Any]:
-        session = _session(store, session_id)
-        with session.lock:
+        with _locked(store, session_id) as session:
             return _finite(session.state(since=session.step_count))
 
-    @app.post("/api/sessions/{session_id}/step", responses=errors)
+    @app.post("/api/sessions/{session_id}/step")
     def step(session_id: str, body: StepIn) -> dict[str, Any]:
         """Take ``n`` steps; returns the new state, the new points and the last step explained."""
-        session = _session(store, session_id)
-        with session.lock:
+        with _locked(store, session_id) as session:
             return _finite(session.step(body.n))
 
-    @app.post("/api/sessions/{session_id}/reset", responses=errors)
+    @app.post("/api/sessions/{session_id}/reset")
     def reset(session_id: str) -> dict[str, Any]:
-        session = _session(store, session_id)
-        with session.lock:
+        with _locked(store, session_id) as session:
             return _finite(session.reset())
 
-    @app.post("/api/sessions/{session_id}/surface", responses=errors)
+    @app.post("/api/sessions/{session_id}/surface")
     def surface(session_id: str, body: SurfaceIn) -> dict[str, Any]:
         """Cost contours over the two chosen coefficients around ``path``."""
-        session = _session(store, session_id)
-        width = session.problem.X.shape[1] + 1
-        if body.path and any(len(p) != width for p in body.path):
-            raise HTTPException(400, f"every path point needs {width} numbers")
-        with session.lock:
+        with _locked(store, session_id) as session:
+            width = session.problem.X.shape[1] + 1
+            if body.path and any(len(p) != width for p in body.path):
+                raise HTTPException(400, f"every path point needs {width} numbers")
             return _finite(session.surface(body.path, body.coefs))
 
-    @app.get("/api/sessions/{session_id}/fewest", responses=errors)
+    @app.get("/api/sessions/{session_id}/fewest")
     def fewest(session_id: str) -> dict[str, Any]:
         """The fewest steps any constant learning rate needs on this data, and that rate."""
-        session = _session(store, session_id)
-        with session.lock:
+        with _locked(store, session_id) as session:
             return _finite(session.fewest_steps())
 
-    @app.get("/api/sessions/{session_id}/code", responses=errors)
+    @app.get("/api/sessions/{session_id}/code")
     def code(session_id: str) -> dict[str, str]:
         """The same descent as Python and as a command line."""
-        session = _session(store, session_id)
-        with session.lock:
+        with _locked(store, session_id) as session:
             return session.code()
 
     return app
