@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SOURCES := src tests benchmarks conftest.py
 
-.PHONY: demo test lint browser bench images clean
+.PHONY: demo test fuzz lint browser bench images clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update -qq && \
@@ -44,6 +44,14 @@ browser:
 
 test: lint browser
 	MPLCONFIGDIR=$(CURDIR)/.venv/mpl $(BIN)/python -m pytest
+
+# The property tests with fresh random examples, FUZZ_ROUNDS times (`make test` repeats
+# the same examples every run).
+FUZZ_ROUNDS ?= 10
+fuzz: $(VENV)/.installed-test
+	for round in $$(seq $(FUZZ_ROUNDS)); do \
+	  HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -p no:cacheprovider -m hypothesis \
+	    -o addopts= tests || exit 1; done
 
 bench: $(VENV)/.installed-test browser
 	$(BIN)/python benchmarks/run.py

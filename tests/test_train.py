@@ -38,10 +38,21 @@ def test_coefficients_equal_lstsq(seed, n, d, log_scale, offset, path):
     rng = np.random.default_rng(seed)
     scales = 10.0 ** rng.uniform(log_scale - 1, log_scale + 1, d)
     X, y = make_problem(rng, n=n, d=d, scales=scales, offsets=offset * rng.uniform(size=d))
-    r = fit(X, y, lr="auto", standardize=True, tol=0, gtol=1e-11, max_iter=20000, path=path)
+    # gtol is absolute: 1e-12 of the data's scale stays 1000x above the gradient's rounding
+    # error (about 1e-15 of it), so both paths can meet it.
+    gtol = 1e-12 * float(np.sqrt(np.mean(y**2)))
+    r = fit(X, y, lr="auto", standardize=True, tol=0, gtol=gtol, max_iter=20000, path=path)
     w, b = least_squares(X, y)
     assert r.converged
-    assert rel_err(np.append(r.w, r.b), np.append(w, b)) <= 1e-8
+
+    # The gradient rule bounds the error in the coordinates the fit works in (standardized):
+    # slopes per standard deviation and the prediction at the mean. Back in raw units the
+    # intercept b = mean(y) - w . mean(X) multiplies any slope error by mean/std, up to 1e7
+    # here, so a raw relative error says more about the data than about the fit.
+    def standardized(w, b):
+        return np.append(w * X.std(axis=0), b + w @ X.mean(axis=0))
+
+    assert rel_err(standardized(r.w, r.b), standardized(w, b)) <= 1e-8
     np.testing.assert_allclose(r.predict(X), X @ w + b, rtol=1e-8, atol=1e-8 * np.abs(y).max())
 
 
