@@ -76,6 +76,28 @@ def test_stats_and_direct_paths_give_the_same_iterates(rng):
         np.testing.assert_allclose(a.history.loss[:50], b.history.loss[:50], rtol=1e-9)
 
 
+def test_fits_sharing_a_problem_across_threads_equal_serial_fits(rng):
+    """The O(d^2) evaluation keeps a work buffer per thread; one Problem serves many."""
+    import copy
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = make_problem(rng, n=300, d=4)
+    problem = Problem(X, y, standardize=True)
+    rates = [0.01 * (k + 1) for k in range(16)]
+
+    def run(lr, problem=problem):
+        return fit(X, y, lr=lr, max_iter=300, tol=0, gtol=0, problem=problem).history.theta
+
+    serial = [run(lr) for lr in rates]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(run, rates))
+    for a, b in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for clone in (pickle.loads(pickle.dumps(problem)), copy.deepcopy(problem)):
+        np.testing.assert_array_equal(run(rates[3], clone), serial[3])
+
+
 def test_auto_path_choice(rng):
     X, y = make_problem(rng, n=200, d=3)
     assert Problem(X, y).path == "stats"

@@ -55,12 +55,17 @@ class Batches:
         self.n = n
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self._rng: np.random.Generator | None = None
         self.steps_per_epoch = -(-n // batch_size)
+        self.full = batch_size >= n
 
     @property
-    def full(self) -> bool:
-        return self.batch_size >= self.n
+    def rng(self) -> np.random.Generator:
+        """The shuffling generator, made on first use (full-batch fits never shuffle)."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
 
     def epoch(self) -> Iterable[np.ndarray | None]:
         """The row indices of each batch of one epoch (None: all rows)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 
 from gradfit.data.io import atomic_write_text
 from gradfit.data.scaling import Scaling
+from gradfit.optim.schedules import constant
 
 __all__ = ["History", "StopReason"]
 
@@ -112,38 +114,52 @@ class History:
 
 
 class Recorder:
-    """Collects history entries every ``stride`` steps."""
+    """Collects history entries every ``stride`` steps.
+
+    Scalars go into typed arrays (``array.array``): appending is as cheap as to a list,
+    nothing is left for the garbage collector to track, and ``finish`` converts them
+    without a copy per entry.
+    """
 
     def __init__(self, stride: int, gap_reference: np.ndarray | None = None):
         self.stride = stride
-        self.rows: list[tuple[int, int, float, float]] = []
+        self.steps, self.epochs = array("q"), array("q")
+        self.losses, self.grad_norms = array("d"), array("d")
         self.thetas: list[np.ndarray] = []
-        self.epoch_loss: list[float] = []
+        self.epoch_loss = array("d")
         self.gap_reference = gap_reference
 
     def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> None:
-        self.rows.append((step, epoch, loss, grad_norm))
+        self.steps.append(step)
+        self.epochs.append(epoch)
+        self.losses.append(loss)
+        self.grad_norms.append(grad_norm)
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
 
     def finish(
         self, scaling: Scaling, feature_names: list[str], schedule: Callable[[int], float]
     ) -> History:
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 4
-        theta = np.array(self.thetas).reshape(len(self.thetas), scaling.mean.size + 1)
+        width = scaling.mean.size + 1
+        theta = (np.concatenate(self.thetas) if self.thetas else np.empty(0)).reshape(-1, width)
         gap = None
         if self.gap_reference is not None:
             ref = self.gap_reference
             coef = scaling.to_original(theta)
             gap = np.linalg.norm(coef - ref, axis=1) / max(float(np.linalg.norm(ref)), 1e-300)
+        steps = np.array(self.steps, dtype=np.int64)
         return History(
-            step=np.array(cols[0], dtype=np.int64),
-            epoch=np.array(cols[1], dtype=np.int64),
+            step=steps,
+            epoch=np.array(self.epochs, dtype=np.int64),
             theta=theta,
-            loss=np.array(cols[2], dtype=np.float64),
-            grad_norm=np.array(cols[3], dtype=np.float64),
-            lr=np.array([schedule(t) for t in cols[0]], dtype=np.float64),
+            loss=np.array(self.losses, dtype=np.float64),
+            grad_norm=np.array(self.grad_norms, dtype=np.float64),
+            lr=(
+                np.full(steps.size, schedule.lr)
+                if isinstance(schedule, constant)
+                else np.array([schedule(int(t)) for t in steps], dtype=np.float64)
+            ),
             scaling=scaling,
             feature_names=feature_names,
-            epoch_loss=np.array(self.epoch_loss),
+            epoch_loss=np.array(self.epoch_loss, dtype=np.float64),
             gap=gap,
         )

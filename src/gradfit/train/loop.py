@@ -518,6 +518,7 @@ def fit(
     first_step, stop = step, None
     # Bound methods looked up once: a full-batch step of small d costs microseconds.
     check, record, update = stopping.check, recorder.add, opt.update
+    epoch_batches, record_epoch_loss = batches.epoch, recorder.epoch_loss.append
     with np.errstate(over="ignore", invalid="ignore"):
         while stop is None:
             if pending is None:  # an epoch boundary: check, then start the next pass
@@ -531,7 +532,7 @@ def fit(
                     stop = StopReason("callback", "stopped by callback", step)
                 if stop is not None:
                     break
-                pending = iter(batches.epoch())
+                pending = iter(epoch_batches())
             for rows in pending:
                 if rows is None:  # full batch: this epoch's evaluation is the step's
                     batch_loss, batch_grad, batch_gnorm = loss, grad, gnorm
@@ -562,16 +563,14 @@ def fit(
                             new_theta,
                         )
                     )
-                theta, opt_state = new_theta, new_state
-                step += 1
+                theta, opt_state, step = new_theta, new_state, step + 1
                 if max_steps is not None and step - first_step >= max_steps:
                     stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
                     break
             else:  # the pass is complete
-                pending = None
-                epoch += 1
+                pending, epoch = None, epoch + 1
                 loss, grad = evaluate(theta)
-                recorder.epoch_loss.append(loss)
+                record_epoch_loss(loss)
     if stop.code == "diverged":
         raise diverged(step, loss)
     if stop.code == "max_steps":
