@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,24 +115,19 @@ class History:
 class Recorder:
     """Collects history entries every ``stride`` steps.
 
-    Scalars go into typed arrays (``array.array``): appending is as cheap as to a list,
-    nothing is left for the garbage collector to track, and ``finish`` converts them
-    without a copy per entry.
+    The scalars of an entry go into one flat list (one ``extend`` per step, no tuple
+    kept alive per entry) and become columns once, in ``finish``.
     """
 
     def __init__(self, stride: int, gap_reference: np.ndarray | None = None):
         self.stride = stride
-        self.steps, self.epochs = array("q"), array("q")
-        self.losses, self.grad_norms = array("d"), array("d")
+        self.scalars: list[float] = []  # step, epoch, loss, gradient norm; repeated
         self.thetas: list[np.ndarray] = []
-        self.epoch_loss = array("d")
+        self.epoch_loss: list[float] = []
         self.gap_reference = gap_reference
 
     def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> None:
-        self.steps.append(step)
-        self.epochs.append(epoch)
-        self.losses.append(loss)
-        self.grad_norms.append(grad_norm)
+        self.scalars.extend((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
 
     def finish(
@@ -141,22 +135,25 @@ class Recorder:
     ) -> History:
         width = scaling.mean.size + 1
         theta = (np.concatenate(self.thetas) if self.thetas else np.empty(0)).reshape(-1, width)
+        # steps and epochs are integers below 2**53: exact as float64
+        columns = np.fromiter(self.scalars, dtype=np.float64, count=len(self.scalars))
+        step, epoch, loss, grad_norm = columns.reshape(-1, 4).T
+        step = step.astype(np.int64)
         gap = None
         if self.gap_reference is not None:
             ref = self.gap_reference
             coef = scaling.to_original(theta)
             gap = np.linalg.norm(coef - ref, axis=1) / max(float(np.linalg.norm(ref)), 1e-300)
-        steps = np.array(self.steps, dtype=np.int64)
         return History(
-            step=steps,
-            epoch=np.array(self.epochs, dtype=np.int64),
+            step=step,
+            epoch=epoch.astype(np.int64),
             theta=theta,
-            loss=np.array(self.losses, dtype=np.float64),
-            grad_norm=np.array(self.grad_norms, dtype=np.float64),
+            loss=loss.copy(),  # contiguous columns, not views of one block
+            grad_norm=grad_norm.copy(),
             lr=(
-                np.full(steps.size, schedule.lr)
+                np.full(step.size, schedule.lr)
                 if isinstance(schedule, constant)
-                else np.array([schedule(int(t)) for t in steps], dtype=np.float64)
+                else np.array([schedule(int(t)) for t in step], dtype=np.float64)
             ),
             scaling=scaling,
             feature_names=feature_names,
