@@ -98,6 +98,18 @@ def test_fits_sharing_a_problem_across_threads_equal_serial_fits(rng):
         np.testing.assert_array_equal(run(rates[3], clone), serial[3])
 
 
+def test_dense_and_sparse_batches_give_the_same_iterates(rng):
+    """Dense batches are scaled themselves; sparse ones map the coefficients instead."""
+    import scipy.sparse as sp
+
+    X, y = make_problem(rng, n=120, d=4, scales=[1, 10, 100, 0.1], offsets=[5, -50, 0, 1])
+    X[rng.random(X.shape) < 0.3] = 0.0
+    args = dict(lr=0.02, batch_size=7, standardize=True, random_state=3, max_iter=5, tol=0)
+    dense = fit(X, y, **args).history.theta
+    sparse = fit(sp.csr_matrix(X), y, **args).history.theta
+    np.testing.assert_allclose(dense, sparse, rtol=0, atol=1e-12 * np.abs(dense).max())
+
+
 def test_auto_path_choice(rng):
     X, y = make_problem(rng, n=200, d=3)
     assert Problem(X, y).path == "stats"
