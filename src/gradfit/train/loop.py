@@ -519,10 +519,12 @@ def fit(
     # Bound methods looked up once: a full-batch step of small d costs microseconds.
     check, record, update = stopping.check, recorder.add, opt.update
     epoch_batches, record_epoch_loss = batches.epoch, recorder.epoch_loss.append
+    # Norms of short vectors: math.hypot of a list beats NumPy's call overhead by 2x.
+    short = d < 32
     with np.errstate(over="ignore", invalid="ignore"):
         while stop is None:
             if pending is None:  # an epoch boundary: check, then start the next pass
-                gnorm = math.sqrt(grad.dot(grad))
+                gnorm = math.hypot(*grad.tolist()) if short else math.sqrt(grad.dot(grad))
                 stop = check(epoch, step, loss, gnorm)
                 if (
                     stop is None
