@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gradfit.cli import main
@@ -31,13 +32,35 @@ def test_demo_reproduces_both_articles():
 
 
 def test_demo_verbose_prints_every_iteration_in_the_articles_format():
-    out = run_cli("demo", "--verbose")
+    import re
+
+    from gradfit import make_article_b
+
+    # a pipe and the default 80 columns: the lines must not wrap
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    out = subprocess.run(
+        [sys.executable, "-m", "gradfit.cli", "demo", "--verbose"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("iteration ")]
     assert len(lines) == 1000
+    d = make_article_b(5000, seed=0)
     assert lines[0] == (
         "iteration 0: w = [0.000000, 0.000000, 0.000000, 0.000000, 0.000000], "
-        "b = 0.000000, loss = 250.836"
-    ) or lines[0].startswith("iteration 0: w = [0.000000")
+        f"b = 0.000000, loss = {np.mean(d.y**2):.6g}"
+    )
+    # every loss is the rows' mean squared error, as the article computes it, also below
+    # the rounding floor of the O(d^2) statistics the fit ran on
+    pattern = r"iteration (\d+): w = \[(.*)\], b = (\S+), loss = (\S+)"
+    for line in (lines[1], lines[500], lines[-1]):
+        _, w, b, loss = re.fullmatch(pattern, line).groups()
+        w = np.array([float(v) for v in w.split(",")])
+        mse = np.mean((d.X @ w + float(b) - d.y) ** 2)
+        assert float(loss) == pytest.approx(mse, rel=1e-3, abs=1e-9)
+    assert float(lines[-1].rsplit("= ", 1)[1]) < 1e-13  # the noise-free fit's true loss
 
 
 def test_fit_command(capsys, tmp_path):
