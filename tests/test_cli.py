@@ -9,8 +9,11 @@ import pytest
 from gradfit.cli import main
 
 
-def run_cli(*args):
-    env = {**os.environ, "COLUMNS": "120"}
+def run_cli(*args, columns="120"):
+    """``gradfit ARGS`` in a subprocess; ``columns=None``: the terminal width of a pipe."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
     return subprocess.run(
         [sys.executable, "-m", "gradfit.cli", *args],
         capture_output=True,
@@ -37,14 +40,8 @@ def test_demo_verbose_prints_every_iteration_in_the_articles_format():
     from gradfit import make_article_b
 
     # a pipe and the default 80 columns: the lines must not wrap
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    out = subprocess.run(
-        [sys.executable, "-m", "gradfit.cli", "demo", "--verbose"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    out = run_cli("demo", "--verbose", columns=None)
+    assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("iteration ")]
     assert len(lines) == 1000
     d = make_article_b(5000, seed=0)

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from gradfit.exceptions import InvalidInputError
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "constant",
     "exponential_decay",
     "inverse_scaling",
+    "rates",
     "step_decay",
 ]
 
@@ -137,3 +140,16 @@ def as_schedule(lr: float | Schedule) -> Schedule:
     if callable(lr):
         return lr
     return constant(check_lr(lr))
+
+
+def rates(schedule: Schedule, steps: np.ndarray) -> np.ndarray:
+    """The rate at each of ``steps``, as an array (a constant one without a call per step).
+
+    >>> rates(constant(0.1), np.arange(3)).tolist()
+    [0.1, 0.1, 0.1]
+    >>> rates(step_decay(1.0, factor=0.5, every=2), np.arange(4)).tolist()
+    [1.0, 1.0, 0.5, 0.5]
+    """
+    if isinstance(schedule, constant):
+        return np.full(len(steps), schedule.lr)
+    return np.array([schedule(int(t)) for t in steps], dtype=np.float64)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import numpy as np
 
 from gradfit.data.io import atomic_write_text
 from gradfit.data.scaling import Scaling
-from gradfit.optim.schedules import constant
+from gradfit.optim.schedules import Schedule, rates
 
 __all__ = ["History", "StopReason"]
 
@@ -130,9 +129,7 @@ class Recorder:
         self.scalars.extend((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
 
-    def finish(
-        self, scaling: Scaling, feature_names: list[str], schedule: Callable[[int], float]
-    ) -> History:
+    def finish(self, scaling: Scaling, feature_names: list[str], schedule: Schedule) -> History:
         width = scaling.mean.size + 1
         theta = (np.concatenate(self.thetas) if self.thetas else np.empty(0)).reshape(-1, width)
         # steps and epochs are integers below 2**53: exact as float64
@@ -150,11 +147,7 @@ class Recorder:
             theta=theta,
             loss=loss.copy(),  # contiguous columns, not views of one block
             grad_norm=grad_norm.copy(),
-            lr=(
-                np.full(step.size, schedule.lr)
-                if isinstance(schedule, constant)
-                else np.array([schedule(int(t)) for t in step], dtype=np.float64)
-            ),
+            lr=rates(schedule, step),
             scaling=scaling,
             feature_names=feature_names,
             epoch_loss=np.array(self.epoch_loss, dtype=np.float64),

@@ -583,13 +583,14 @@ def fit(
 
     if loss < 1e3 * problem.loss_resolution:  # rounding noise: the rows give full precision
         loss = problem.rows.value_and_grad(theta)[0]
-    recorder.add(step, epoch, theta, loss, math.sqrt(grad.dot(grad)))
+    gnorm = math.sqrt(grad.dot(grad))
+    recorder.add(step, epoch, theta, loss, gnorm)
     coef = problem.scaling.to_original(theta)
     return FitResult(
         w=coef[:-1],
         b=float(coef[-1]),
         loss=loss,
-        grad_norm=math.sqrt(grad.dot(grad)),
+        grad_norm=gnorm,
         n_steps=step,
         n_epochs=epoch,
         stop=stop,
