@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from gradfit import DivergenceError, fit, least_squares, load_dataset, make_article_b
-from gradfit.train import Problem
+from gradfit.data import ArraySource
+from gradfit.model import Objective
+from gradfit.train import FitOptions, run
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 import article_b_code
@@ -54,10 +56,10 @@ def test_article_a_fewer_steps_best_rate_is_one_step():
     # Standardized, one feature: H = 2 I, so lr = 2 / (mu + L) = 0.5 lands in one step,
     # as the article's widget does at its best rate.
     d = load_dataset("davis")
-    problem = Problem(d.X, d.y, standardize=True)
-    c = problem.curvature
+    objective = Objective(ArraySource(d.X, d.y), scaling=True)
+    c = objective.curvature
     assert c.best_lr == pytest.approx(0.5) and c.condition_number == pytest.approx(1.0)
-    r = fit(d.X, d.y, lr=c.best_lr, problem=problem)
+    r = run(objective, FitOptions(lr=c.best_lr))
     assert r.n_steps == 1 and r.converged
-    slow = fit(d.X, d.y, lr=0.05 * c.best_lr, problem=problem, tol=0)
+    slow = run(objective, FitOptions(lr=0.05 * c.best_lr, tol=0))
     assert slow.n_steps > 50

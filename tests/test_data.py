@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from gradfit.data import Batches, Scaling, check_xy, load_dataset, load_table, make_article_b
+from gradfit.data import (
+    Scaling,
+    check_xy,
+    epoch_order,
+    load_dataset,
+    load_table,
+    make_article_b,
+    steps_per_epoch,
+)
 from gradfit.exceptions import InvalidInputError
 
 
@@ -38,19 +46,19 @@ def test_one_dimensional_x_is_one_feature():
     assert X.shape == (3, 1) and X.dtype == np.float64
 
 
-def test_batches_cover_every_row_once_per_epoch():
-    b = Batches(10, 3, seed=0)
-    for _ in range(3):
-        rows = np.concatenate(list(b.epoch()))
-        assert sorted(rows.tolist()) == list(range(10))
-    assert b.steps_per_epoch == 4
+def test_every_epoch_visits_every_row_once():
+    for epoch in range(3):
+        order = epoch_order(10, shuffle=True, seed=0, epoch=epoch)
+        assert sorted(order.tolist()) == list(range(10))
+    assert steps_per_epoch(10, 3) == 4
 
 
-def test_batches_reshuffle_each_epoch_and_reproduce_from_seed():
-    a, b = Batches(50, 5, seed=7), Batches(50, 5, seed=7)
-    first = [r.tolist() for r in a.epoch()]
-    assert first == [r.tolist() for r in b.epoch()]
-    assert first != [r.tolist() for r in a.epoch()]
+def test_batch_order_reshuffles_each_epoch_and_is_a_function_of_seed_and_epoch():
+    first = epoch_order(50, shuffle=True, seed=7, epoch=0)
+    assert first.tolist() == epoch_order(50, shuffle=True, seed=7, epoch=0).tolist()
+    assert first.tolist() != epoch_order(50, shuffle=True, seed=7, epoch=1).tolist()
+    assert first.tolist() != epoch_order(50, shuffle=True, seed=8, epoch=0).tolist()
+    assert epoch_order(5, shuffle=False, seed=7, epoch=4).tolist() == [0, 1, 2, 3, 4]
 
 
 def test_scaling_round_trip_and_constant_column(rng):
@@ -75,7 +83,7 @@ def test_shipped_datasets():
 
 
 def test_shipped_datasets_errors():
-    with pytest.raises(InvalidInputError, match="choose one of bdims, davis"):
+    with pytest.raises(InvalidInputError, match="choose one of article_b, bdims, davis"):
         load_dataset("iris")
     with pytest.raises(InvalidInputError, match="not numeric"):
         load_dataset("davis", features=["sex"])

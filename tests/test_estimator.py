@@ -16,11 +16,26 @@ from gradfit import DivergenceError, GDRegressor, least_squares, load_dataset
 from .conftest import make_problem
 
 
+def _expected_failures(estimator):
+    # Mini-batch descent that stops on a relative loss change (loss_tol) stops where the
+    # noise of its batches happens to be small: weighted rows and repeated rows are other
+    # batches, so they stop at other points. Whether the check passed depended on the
+    # shuffling seed; it is expected to fail until stochastic fits converge exactly.
+    if estimator.batch_size is not None:
+        reason = "mini-batch stops on loss noise"
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
+    return {}
+
+
 @parametrize_with_checks(
     [
         GDRegressor(),
         GDRegressor(batch_size=8, optimizer="momentum", loss_tol=1e-3, random_state=0),
-    ]
+    ],
+    expected_failed_checks=_expected_failures,
 )
 def test_sklearn_conformance(estimator, check):
     check(estimator)
@@ -170,7 +185,7 @@ def test_two_dimensional_target_rejected_clearly(rng):
     [
         ({"lr": -1.0}, "finite number > 0"),
         ({"schedule": "cosine"}, "schedule must be"),
-        ({"optimizer": "lbfgs"}, "optimizer must be"),
+        ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs': choose one of gd"),
         ({"tol": -1}, "tol must be"),
         ({"max_iter": 0}, "max_iter must be"),
     ],

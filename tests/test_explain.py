@@ -79,7 +79,7 @@ def test_momentum_and_adam_terms_are_shown():
     m = explain(d.X, d.y, step=2, lr=0.1, optimizer="momentum", standardize=True)
     assert "velocity v = g + beta * v_prev" in m.to_text()
     a = explain(d.X, d.y, step=2, lr=0.1, optimizer="adam", standardize=True)
-    assert "second moment" in a.to_text() and set(a.terms) == {"mu", "nu"}
+    assert "second moment" in a.to_text() and {"mu", "nu"} <= set(a.terms)
 
 
 def test_output_formats():

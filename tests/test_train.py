@@ -16,7 +16,9 @@ from gradfit import (
     make_article_b,
     step_decay,
 )
-from gradfit.train import Problem
+from gradfit.data import ArraySource
+from gradfit.model import Objective
+from gradfit.train import FitOptions, run
 
 from .conftest import make_problem
 
@@ -76,26 +78,27 @@ def test_stats_and_direct_paths_give_the_same_iterates(rng):
         np.testing.assert_allclose(a.history.loss[:50], b.history.loss[:50], rtol=1e-9)
 
 
-def test_fits_sharing_a_problem_across_threads_equal_serial_fits(rng):
-    """The O(d^2) evaluation keeps a work buffer per thread; one Problem serves many."""
+def test_fits_sharing_an_objective_across_threads_equal_serial_fits(rng):
+    """The O(d^2) evaluation keeps a work buffer per thread; one Objective serves many."""
     import copy
     import pickle
     from concurrent.futures import ThreadPoolExecutor
 
     X, y = make_problem(rng, n=300, d=4)
-    problem = Problem(X, y, standardize=True)
+    objective = Objective(ArraySource(X, y), scaling=True)
     rates = [0.01 * (k + 1) for k in range(16)]
 
-    def run(lr, problem=problem):
-        return fit(X, y, lr=lr, max_iter=300, tol=0, gtol=0, problem=problem).history.theta
+    def path(lr, objective=objective):
+        options = FitOptions(lr=lr, max_iter=300, tol=0, gtol=0)
+        return run(objective, options).history.theta
 
-    serial = [run(lr) for lr in rates]
+    serial = [path(lr) for lr in rates]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        threaded = list(pool.map(run, rates))
+        threaded = list(pool.map(path, rates))
     for a, b in zip(serial, threaded, strict=True):
         np.testing.assert_array_equal(a, b)
-    for clone in (pickle.loads(pickle.dumps(problem)), copy.deepcopy(problem)):
-        np.testing.assert_array_equal(run(rates[3], clone), serial[3])
+    for clone in (pickle.loads(pickle.dumps(objective)), copy.deepcopy(objective)):
+        np.testing.assert_array_equal(path(rates[3], clone), serial[3])
 
 
 def test_dense_and_sparse_batches_give_the_same_iterates(rng):
@@ -112,9 +115,11 @@ def test_dense_and_sparse_batches_give_the_same_iterates(rng):
 
 def test_auto_path_choice(rng):
     X, y = make_problem(rng, n=200, d=3)
-    assert Problem(X, y).path == "stats"
-    assert Problem(X[:5], y[:5]).path == "direct"  # n < 2 (d + 1): rows are cheaper
-    assert Problem(X, y, batch_size=10).path == "stats"  # used for the epoch-end loss
+    assert Objective(ArraySource(X, y)).path == "stats"
+    # n < 2 (d + 1): rows are cheaper
+    assert Objective(ArraySource(X[:5], y[:5])).path == "direct"
+    # batches use the statistics for the epoch-end loss
+    assert fit(X, y, batch_size=10, max_iter=1).path == "stats"
 
 
 def test_full_mini_batch_and_sgd_agree(rng):
@@ -387,12 +392,12 @@ def test_warm_start_continues_exactly(rng):
         ({"lr": float("inf")}, "finite number > 0"),
         ({"lr": "fast"}, "'auto'"),
         ({"lr": "auto", "optimizer": "adam"}, "pass a number"),
-        ({"batch_size": 0}, "at least 1"),
-        ({"batch_size": 2.5}, "whole number of rows"),
+        ({"batch_size": 0}, "batch_size must be a whole number >= 1 or None"),
+        ({"batch_size": 2.5}, "batch_size must be a whole number >= 1 or None"),
         ({"max_iter": 0}, "max_iter must be a whole number >= 1"),
         ({"tol": -1}, "tol must be a number >= 0"),
         ({"optimizer": "rmsprop"}, "unknown optimizer"),
-        ({"beta": 1.0, "optimizer": "momentum"}, "momentum must be in [0, 1)"),
+        ({"beta": 1.0, "optimizer": "momentum"}, "beta must be a number >= 0 and < 1"),
         ({"path": "fast"}, "path must be"),
         ({"sample_weight": [1.0, 2.0]}, "one weight per row"),
         ({"sample_weight": -np.ones(20)}, "sample_weight must be >= 0"),
@@ -433,25 +438,21 @@ def test_no_warnings_from_a_diverging_fit(rng):
 def test_pausing_with_max_steps_resumes_exactly(rng, kwargs):
     X, y = make_problem(rng, n=40, d=2)
     whole = fit(X, y, max_iter=4, tol=0, gtol=0, **kwargs)
-    problem = Problem(X, y, batch_size=kwargs.get("batch_size"))
-    run, thetas = None, []
+    paused, thetas = None, []
     for _ in range(1000):
-        run = fit(
-            X, y, max_iter=4, tol=0, gtol=0, max_steps=3, warm_start=run, problem=problem, **kwargs
-        )
-        thetas.append(run.history.theta[:-1])
-        if run.stop.code != "max_steps":
+        paused = fit(X, y, max_iter=4, tol=0, gtol=0, max_steps=3, warm_start=paused, **kwargs)
+        thetas.append(paused.history.theta[:-1])
+        if paused.stop.code != "max_steps":
             break
-    assert run.stop.code == "max_iter" and run.n_steps == whole.n_steps
-    np.testing.assert_array_equal(run.theta, whole.theta)
+    assert paused.stop.code == "max_iter" and paused.n_steps == whole.n_steps
+    np.testing.assert_array_equal(paused.theta, whole.theta)
     np.testing.assert_array_equal(np.concatenate(thetas), whole.history.theta[:-1])
 
 
 def test_divergence_is_caught_across_paused_steps(rng):
     X, y = make_problem(rng, n=100, d=2)
-    problem = Problem(X, y, standardize=True)
-    run = None
+    paused = None
     with pytest.raises(DivergenceError):
         for _ in range(100):
-            run = fit(X, y, lr=1.05, max_steps=1, warm_start=run, problem=problem)
-    assert run.n_steps < 60
+            paused = fit(X, y, lr=1.05, standardize=True, max_steps=1, warm_start=paused)
+    assert paused.n_steps < 60

@@ -92,6 +92,98 @@ def test_exported_code_reproduces_the_session(client):
 
 
 @pytest.mark.parametrize(
+    ("settings_", "steps"),
+    [
+        # beyond fit()'s default epoch budget (max_iter=1000): the exported code must
+        # carry the session's own budget and tolerances to get this far
+        ({"lr": 0.001}, [1000, 1000, 1000]),
+        ({"lr": 0.001, "mode": "mini", "batch_size": 16, "seed": 5}, [10_000, 5000]),
+    ],
+)
+def test_exported_code_reproduces_a_long_session(client, settings_, steps):
+    s = new_session(client, **settings_)
+    for n in steps:
+        state = client.post(f"/api/sessions/{s['session']}/step", json={"n": n}).json()
+    assert state["step"] == sum(steps) and state["status"] == "running"
+    code = client.get(f"/api/sessions/{s['session']}/code").json()["python"]
+    assert "gradfit.load_dataset('davis'" in code  # the data loading it prints runs too
+    scope: dict = {}
+    exec(code.replace("print(", "_ = ("), scope)
+    result = scope["result"]
+    assert result.n_steps == sum(steps)
+    assert result.loss == pytest.approx(state["loss"], rel=1e-12)
+    np.testing.assert_allclose(result.w, state["w"], rtol=1e-12)
+    assert result.b == pytest.approx(state["b"], rel=1e-12)
+
+
+def test_exported_code_of_an_upload_loads_the_file(client, tmp_path, monkeypatch):
+    content = "x,y\n" + "\n".join(f"{i},{3 * i - 2 + (i % 2) * 0.5}" for i in range(25))
+    info = upload(client, content.encode(), name="mine.csv").json()
+    s = new_session(client, dataset="upload", upload_id=info["upload_id"], lr=0.1)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 40}).json()
+    code = client.get(f"/api/sessions/{s['session']}/code").json()
+    assert code["cli"].startswith("gradfit fit mine.csv --target y --features x --lr 0.1")
+    (tmp_path / "mine.csv").write_text(content)
+    monkeypatch.chdir(tmp_path)  # the code loads the file by the name it was uploaded as
+    scope: dict = {}
+    exec(code["python"].replace("print(", "_ = ("), scope)
+    np.testing.assert_allclose(scope["result"].w, state["w"], rtol=1e-12)
+
+
+def test_datasets_are_listed_from_the_shipped_data(client):
+    from gradfit.data.datasets import DATASETS, dataset_columns
+
+    listed = client.get("/api/datasets").json()
+    assert list(listed) == list(DATASETS)
+    for name, info in DATASETS.items():
+        assert listed[name] == {
+            "columns": dataset_columns(name),
+            "target": info.target,
+            "features": list(info.first_features),
+            "description": info.description,
+        }
+
+
+def offered_rules(spec):
+    """The optimizer enum of the session settings in an OpenAPI document."""
+    return spec["components"]["schemas"]["SettingsIn"]["properties"]["optimizer"]["enum"]
+
+
+def test_a_registered_rule_is_offered_by_a_new_app():
+    import gradfit
+    from gradfit.optim.registry import RULES, UpdateRule, register
+
+    register(
+        UpdateRule(
+            "test_rule",
+            lambda lr, beta: gradfit.optim.gd(lr),
+            "test",
+            stable_factor=lambda b: 1.0,
+            auto_factor=lambda b, f: 1.0,
+        )
+    )
+    try:
+        fresh = TestClient(create_app())
+        assert "test_rule" in offered_rules(fresh.get("/openapi.json").json())
+        assert fresh.get("/api/rules").json()["test_rule"]["uses_beta"] is False
+        # the page sends beta always; a rule that does not use it must not get it
+        s = new_session(fresh, optimizer="test_rule", lr=0.05, beta=0.5)
+        state = fresh.post(f"/api/sessions/{s['session']}/step", json={"n": 3}).json()
+        d = load_dataset("davis")
+        ref = fit(d.X, d.y, lr=0.05, standardize=True, max_steps=3)  # the rule is plain gd
+        np.testing.assert_allclose(state["theta"], ref.theta, rtol=1e-12)
+        code = fresh.get(f"/api/sessions/{s['session']}/code").json()
+        assert "optimizer='test_rule'" in code["python"]
+        # a rule gone after the app was made: the schema still lists it, FitOptions refuses
+        del RULES["test_rule"]
+        r = fresh.post("/api/sessions", json={"optimizer": "test_rule"})
+        assert r.status_code == 422 and "unknown optimizer 'test_rule'" in r.json()["error"]
+    finally:
+        RULES.pop("test_rule", None)
+    assert "test_rule" not in offered_rules(create_app().openapi())
+
+
+@pytest.mark.parametrize(
     ("body", "fragment"),
     [
         ({"lr": 0}, "lr: Input should be greater than 0"),

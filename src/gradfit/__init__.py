@@ -7,11 +7,21 @@
 True
 """
 
-from gradfit.data import Dataset, Scaling, load_dataset, make_article_b
+from gradfit.data import ArraySource, Dataset, Scaling, Source, load_dataset, make_article_b
 from gradfit.exceptions import DivergenceError, GradfitError, InvalidInputError, MissingExtraError
-from gradfit.model import Curvature, SufficientStats, check_gradient, least_squares
+from gradfit.model import (
+    Curvature,
+    LinearModel,
+    Objective,
+    SufficientStats,
+    check_gradient,
+    least_squares,
+)
 from gradfit.optim import (
+    RULES,
+    UpdateRule,
     adam,
+    chain,
     constant,
     exponential_decay,
     gd,
@@ -20,7 +30,17 @@ from gradfit.optim import (
     nesterov,
     step_decay,
 )
-from gradfit.train import FitResult, History, Problem, StopReason, fit
+from gradfit.train import (
+    FitOptions,
+    FitResult,
+    History,
+    StopReason,
+    TrainingReport,
+    TrainState,
+    fit,
+    run,
+    sweep,
+)
 
 __version__ = "0.1.0"
 
@@ -35,21 +55,30 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "RULES",
+    "ArraySource",
     "Curvature",
     "Dataset",
     "DivergenceError",
+    "FitOptions",
     "FitResult",
     "GDRegressor",
     "GradfitError",
     "History",
     "InvalidInputError",
+    "LinearModel",
     "MissingExtraError",
-    "Problem",
+    "Objective",
     "Scaling",
+    "Source",
     "StopReason",
     "SufficientStats",
+    "TrainState",
+    "TrainingReport",
+    "UpdateRule",
     "__version__",
     "adam",
+    "chain",
     "check_gradient",
     "constant",
     "exponential_decay",
@@ -61,5 +90,7 @@ __all__ = [
     "make_article_b",
     "momentum",
     "nesterov",
+    "run",
     "step_decay",
+    "sweep",
 ]

@@ -10,10 +10,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gradfit.data import Dataset, load_table
+from gradfit.data import ArraySource, Dataset, load_table
+from gradfit.data.datasets import DATASETS
 from gradfit.exceptions import GradfitError, InvalidInputError
-from gradfit.optim import OPTIMIZERS
-from gradfit.train import Problem, fit
+from gradfit.model import Objective
+from gradfit.optim import rule_names
+from gradfit.train import FitOptions, fit
+from gradfit.train.options import OPTIONS, Interval, flag_of
 
 __all__ = ["main"]
 
@@ -23,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
         raise InvalidInputError(f"{message} (see gradfit {self.prog.split()[-1]} --help)")
 
 
-def _lr(text: str) -> float | str:
+def _number_or_auto(text: str) -> float | str:
     if text == "auto":
         return text
     try:
@@ -33,40 +36,71 @@ def _lr(text: str) -> float | str:
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="CSV or Parquet file, or a shipped data set: davis, bdims")
+    p.add_argument(
+        "data", help=f"CSV or Parquet file, or a shipped data set: {', '.join(DATASETS)}"
+    )
     p.add_argument("--target", help="column to predict (default: the data set's own)")
     p.add_argument("--features", nargs="+", help="feature columns (default: all numeric)")
-    p.add_argument("--standardize", action="store_true", help="descend on standardized features")
 
 
 PLOTS = ("loss", "line", "surface", "surface3d", "rates", "finder", "animation")
 
+# Where the command line's defaults differ from fit()'s: from a shell, let the data
+# choose the rate.
+CLI_DEFAULTS = {"lr": "auto"}
+
 
 def _fit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lr", type=_lr, default="auto", help="learning rate or 'auto' (default)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="gd")
-    p.add_argument("--batch-size", type=int, default=None, help="rows per step (default: all)")
-    p.add_argument("--max-iter", type=int, default=1000, help="maximum epochs")
-    p.add_argument("--tol", type=float, default=1e-12)
-    p.add_argument("--gtol", type=float, default=1e-8)
-    p.add_argument("--seed", type=int, default=None)
+    """One flag per option of ``FitOptions`` that has one, built from its table."""
+    for name, option in OPTIONS.items():
+        flag = flag_of(name)
+        if flag is None:
+            continue
+        default = CLI_DEFAULTS.get(name, option.default)
+        shown = f"{option.help} (default: {default})"
+        if isinstance(option.default, bool):
+            # a flag that flips the default (--standardize, --no-shuffle)
+            action = "store_false" if option.default else "store_true"
+            p.add_argument(flag, dest=name, action=action, default=None, help=option.help)
+            continue
+        kwargs: dict[str, Any] = {"dest": name, "default": None, "help": shown}
+        interval = option.interval()
+        if name == "optimizer":
+            kwargs["choices"] = rule_names()
+        elif name == "lr":
+            kwargs["type"] = _number_or_auto
+        elif isinstance(interval, Interval):
+            kwargs["type"] = int if interval.kind is int else float
+        else:
+            kwargs["choices"] = [a for a in option.accepts if isinstance(a, str)]
+        p.add_argument(flag, **kwargs)
 
 
 def _load(args: argparse.Namespace) -> Dataset:
     return load_table(args.data, target=args.target, features=args.features)
 
 
-def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "lr": args.lr,
-        "optimizer": args.optimizer,
-        "batch_size": args.batch_size,
-        "max_iter": args.max_iter,
-        "tol": args.tol,
-        "gtol": args.gtol,
-        "standardize": args.standardize,
-        "random_state": args.seed,
-    }
+def _options(args: argparse.Namespace, **overrides: Any) -> FitOptions:
+    """The options the user gave (and the command line's defaults), checked once."""
+    given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
+    values = {**CLI_DEFAULTS, **given, **overrides}
+    try:
+        return FitOptions(**values)
+    except InvalidInputError as err:
+        raise _in_flags(err) from None
+
+
+def _in_flags(err: InvalidInputError) -> InvalidInputError:
+    """The same error, naming the command-line flag instead of the Python argument."""
+    flag = flag_of(err.option) if err.option else None
+    if flag is None or err.option is None:
+        return err
+    return InvalidInputError(str(err).replace(err.option, flag), option=err.option)
+
+
+def _fit_kwargs(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
+    """The changed options as keyword arguments of ``fit``."""
+    return _options(args, **overrides).changed()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,7 +115,6 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(f)
     _fit_args(f)
     f.add_argument("--history", help="write the history to this .csv or .json file")
-    f.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
 
     e = sub.add_parser("explain", help="one step written out with your numbers")
     _data_args(e)
@@ -104,18 +137,14 @@ def _parser() -> argparse.ArgumentParser:
 
     lr = sub.add_parser("lr", help="learning-rate theory for a data set")
     _data_args(lr)
+    lr.add_argument("--standardize", action="store_true", help=OPTIONS["standardize"].help)
     return parser
 
 
 def _cmd_fit(args: argparse.Namespace) -> None:
+    options = _options(args)
     data = _load(args)
-    result = fit(
-        data.X,
-        data.y,
-        feature_names=data.feature_names,
-        max_steps=args.max_steps,
-        **_fit_kwargs(args),
-    )
+    result = fit(data.X, data.y, feature_names=data.feature_names, **options.changed())
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
     print(f"{data.target_name} = {terms} + {result.b:.6g}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
@@ -136,10 +165,11 @@ def _cmd_fit(args: argparse.Namespace) -> None:
 
 def _cmd_lr(args: argparse.Namespace) -> None:
     data = _load(args)
-    problem = Problem(
-        data.X, data.y, standardize=args.standardize, feature_names=data.feature_names
+    objective = Objective(
+        ArraySource(data.X, data.y, feature_names=data.feature_names),
+        scaling=bool(args.standardize),
     )
-    c = problem.curvature
+    c = objective.curvature
     print(f"{data.target_name} ~ {', '.join(data.feature_names)}; {len(data.y)} rows")
     print(f"L (Lipschitz constant of the gradient) = {c.lipschitz:.6g}")
     if c.lambda_min is not None:
@@ -149,7 +179,7 @@ def _cmd_lr(args: argparse.Namespace) -> None:
     print(f"best constant rate 2/(lambda_min + L) = {c.best_lr:.6g}")
     for lr in (c.best_lr, c.inverse_lipschitz_lr, 0.1 * c.inverse_lipschitz_lr):
         print(f"  steps to shrink the error 1e8-fold at lr = {lr:.4g}: {c.steps_to_tolerance(lr)}")
-    offenders = problem.badly_scaled()
+    offenders = objective.badly_scaled()
     if offenders:
         names = ", ".join(f"{n} (rms {v:.3g})" for n, v in offenders)
         print(f"scales differ by orders of magnitude: {names}; try --standardize")
@@ -158,6 +188,7 @@ def _cmd_lr(args: argparse.Namespace) -> None:
 def _cmd_explain(args: argparse.Namespace) -> None:
     from gradfit.explain import explain
 
+    kwargs = _fit_kwargs(args)
     data = _load(args)
     e = explain(
         data.X,
@@ -165,7 +196,7 @@ def _cmd_explain(args: argparse.Namespace) -> None:
         step=args.step,
         feature_names=data.feature_names,
         target_name=data.target_name,
-        **_fit_kwargs(args),
+        **kwargs,
     )
     render = {"text": e.to_text, "markdown": e.to_markdown, "latex": e.to_latex, "json": e.to_json}
     print(render[args.format]())
@@ -174,21 +205,29 @@ def _cmd_explain(args: argparse.Namespace) -> None:
 def _cmd_plot(args: argparse.Namespace) -> None:
     from gradfit import plots
 
-    data = _load(args)
-    kwargs = _fit_kwargs(args)
     out = args.output
     if args.kind in ("rates", "finder"):
-        extra = {
-            "optimizer": args.optimizer,
-            "batch_size": args.batch_size,
-            "random_state": args.seed,
-        }
+        chosen_by_plot = ("lr", "max_iter") if args.kind == "finder" else ("lr",)
+        for name in chosen_by_plot:
+            if getattr(args, name) is not None:
+                raise InvalidInputError(
+                    f"{flag_of(name)} has no effect on the {args.kind} plot, which sweeps "
+                    "learning rates itself: leave it out"
+                )
+        kwargs = _fit_kwargs(args, lr=None)
+        data = _load(args)
         maker = plots.lr_comparison if args.kind == "rates" else plots.lr_finder
         fig = maker(
-            data.X, data.y, standardize=args.standardize, feature_names=data.feature_names, **extra
+            data.X,
+            data.y,
+            standardize=kwargs.pop("standardize", False),
+            feature_names=data.feature_names,
+            **kwargs,
         )
         plots.save(fig, out)
     else:
+        kwargs = _fit_kwargs(args)
+        data = _load(args)
         result = fit(data.X, data.y, feature_names=data.feature_names, **kwargs)
         if args.kind == "animation":
             plots.animate(result, data.X, data.y, out)

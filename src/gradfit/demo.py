@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from gradfit import train
 from gradfit.data import load_dataset, make_article_b
+from gradfit.data.source import ArraySource
 from gradfit.exceptions import DivergenceError, require
-from gradfit.model import Curvature, least_squares, predict
-from gradfit.train import FitResult, Problem, Progress, fit
+from gradfit.model import Curvature, Objective, least_squares, predict
+from gradfit.train import FitOptions, FitResult, Progress, fit, sweep
 
 __all__ = ["article_a", "article_b", "run", "write_plots"]
 
@@ -141,25 +143,27 @@ def article_a(console: Any) -> FitResult:
         highlight=False,
     )
 
-    problem = Problem(X, y, standardize=True)
-    c: Curvature = problem.curvature
+    objective = Objective(ArraySource(X, y), scaling=True)
+    c: Curvature = objective.curvature
     console.print()
     console.print("[bold]3.[/] is it possible to achieve similar results with fewer steps?")
     table = table_mod.Table(title=f"learning rates on standardized heights ({c.summary()})")
     for col in ("lr", "x 1/L", "steps to converge", "outcome"):
         table.add_column(col, justify="right")
-    for factor in (0.02, 0.2, 0.5, 1.0, 1.5, 1.9, 2.1):
-        lr = factor / c.lipschitz
-        try:
-            r = fit(X, y, lr=lr, standardize=True, max_iter=5000, tol=0, problem=problem)
-            steps, outcome = str(r.n_steps), str(r.stop).split(":")[0]
-        except DivergenceError as err:
-            steps, outcome = "-", f"[red]diverged at step {err.step}[/]"
-        table.add_row(f"{lr:.4g}", f"{factor:g}", steps, outcome)
+    factors = (0.02, 0.2, 0.5, 1.0, 1.5, 1.9, 2.1)
+    rates = [f / c.lipschitz for f in factors]
+    points = sweep(objective, rates, FitOptions(max_iter=5000, tol=0))
+    for factor, point in zip(factors, points, strict=True):
+        if point.error is not None:
+            steps, outcome = "-", f"[red]diverged at step {point.error.step}[/]"
+        else:
+            assert point.result is not None
+            steps, outcome = str(point.result.n_steps), str(point.result.stop).split(":")[0]
+        table.add_row(f"{point.lr:.4g}", f"{factor:g}", steps, outcome)
     console.print(table)
     console.print(
         f"  The best constant rate 2/(lambda_min + L) = {c.best_lr:.4g} reaches the minimum in "
-        f"{fit(X, y, lr=c.best_lr, standardize=True, problem=problem).n_steps} step: "
+        f"{train.run(objective, FitOptions(lr=c.best_lr)).n_steps} step: "
         "standardized, this problem's cost surface is a perfectly round bowl.",
         highlight=False,
     )

@@ -16,16 +16,18 @@ from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
-from gradfit.model import Curvature  # noqa: E402
-from gradfit.optim import (  # noqa: E402
-    OPTIMIZERS,
-    Schedule,
-    as_schedule,
-    check_lr,
-    exponential_decay,
-    inverse_scaling,
+from gradfit.data.source import ArraySource  # noqa: E402
+from gradfit.model import Curvature, Objective  # noqa: E402
+from gradfit.optim import Schedule, exponential_decay, inverse_scaling  # noqa: E402
+from gradfit.optim.base import GradientTransformation  # noqa: E402
+from gradfit.train import (  # noqa: E402
+    FitOptions,
+    FitResult,
+    History,
+    StopReason,
+    resolve_schedule,
+    run,
 )
-from gradfit.train import FitResult, History, Problem, StopReason, fit  # noqa: E402
 
 __all__ = ["GDRegressor"]
 
@@ -56,10 +58,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         Exponent of 'invscaling'.
     decay : float in (0, 1], default=0.999
         Factor per step of 'exponential'.
-    optimizer : {'gd', 'momentum', 'nesterov', 'adam'}, default='gd'
-        Update rule.
-    beta : float in [0, 1), default=0.9
-        Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay.
+    optimizer : str, UpdateRule or chain, default='gd'
+        Update rule: a name registered in ``gradfit.optim.RULES`` ('gd', 'momentum',
+        'nesterov', 'adam', ...), a rule object, or a chain of transforms.
+    beta : float in [0, 1) or None, default=None
+        Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. None: 0.9
+        for the rules that use it; setting it for a rule that does not is an error.
     batch_size : int >= 1 or None, default=None
         Rows per step: None for full batch, 1 for stochastic, k for mini-batches.
     max_iter : int >= 1 or None, default=None
@@ -80,7 +84,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     random_state : int or None, default=None
         Seed of the shuffling.
     warm_start : bool, default=False
-        Start ``fit`` from the previous solution and optimizer state.
+        Start ``fit`` from the previous solution and optimizer state (with the
+        current parameters; changing the optimizer of a warm start is an error).
     path : {'auto', 'stats', 'direct'}, default='auto'
         Full-data evaluations from sufficient statistics or from the rows.
     history_stride : int >= 1 or None, default=None
@@ -129,8 +134,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         schedule: str = "constant",
         power_t: float = 0.25,
         decay: float = 0.999,
-        optimizer: str = "gd",
-        beta: float = 0.9,
+        optimizer: Any = "gd",
+        beta: float | None = None,
         batch_size: int | None = None,
         max_iter: int | None = None,
         tol: float = 1e-10,
@@ -167,20 +172,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
 
     # -- parameters -------------------------------------------------------------------
 
-    def _check_params(self) -> None:
-        """All constraints in one place; the engine re-checks what it owns."""
+    def _check_params(self, max_iter: int = 1) -> FitOptions:
+        """The estimator's own constraints, then the engine's contract (``FitOptions``)."""
         if self.schedule not in SCHEDULES:
             raise ValueError(
                 f"schedule must be one of {SCHEDULES}, got {self.schedule!r}: "
                 "or pass a gradfit schedule as lr"
             )
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if not isinstance(self.lr, str) and not callable(self.lr):
-            check_lr(self.lr)
-        elif isinstance(self.lr, str) and self.lr != "auto":
-            raise ValueError(f"lr must be a number > 0, a schedule or 'auto', got {self.lr!r}")
-        for name in ("tol", "loss_tol", "power_t"):
+        for name in ("tol", "power_t"):
             value = getattr(self, name)
             if (
                 not isinstance(value, numbers.Real)
@@ -194,17 +193,31 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1
         ):
             raise ValueError(f"max_iter must be an integer >= 1 or None, got {self.max_iter!r}")
+        chain = isinstance(self.optimizer, GradientTransformation)
+        return FitOptions(
+            lr=None if chain else self.lr,
+            optimizer=self.optimizer,
+            beta=self.beta,
+            batch_size=self.batch_size,
+            max_iter=max_iter,
+            tol=self.loss_tol,
+            gtol=0.0,
+            standardize=self.standardize,
+            shuffle=self.shuffle,
+            random_state=self.random_state,
+            path=self.path,
+            history_stride=self.history_stride,
+        )
 
-    def _schedule(self, problem: Problem) -> Schedule:
-        """The learning rate as a schedule; 'auto' resolved on ``problem``."""
-        if callable(self.lr):
-            return self.lr
-        lr = problem.auto_lr(self.optimizer, self.beta) if self.lr == "auto" else check_lr(self.lr)
+    def _schedule(self, objective: Objective, options: FitOptions) -> Schedule | None:
+        """The learning rate as a schedule; 'auto' resolved on ``objective``."""
+        base = resolve_schedule(objective, options)
+        if base is None or self.schedule == "constant" or callable(self.lr):
+            return base
+        lr = base(0)
         if self.schedule == "invscaling":
             return inverse_scaling(lr, power=float(self.power_t))
-        if self.schedule == "exponential":
-            return exponential_decay(lr, rate=float(self.decay))
-        return as_schedule(lr)
+        return exponential_decay(lr, rate=float(self.decay))
 
     # -- fitting ----------------------------------------------------------------------
 
@@ -228,46 +241,45 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         sample_weight: np.ndarray | None,
         *,
         previous: FitResult | None,
+        carry_schedule: bool,
         max_iter: int,
         stopping: bool,
     ) -> FitResult:
-        problem = Problem(
+        options = self._check_params(max_iter)
+        source = ArraySource(
             X,
             y,
             sample_weight=sample_weight,
-            standardize=previous.scaling if previous is not None else self.standardize,
-            path=self.path,  # type: ignore[arg-type]
-            batch_size=self.batch_size,
             feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])] or None,
         )
-        schedule = previous.lr if previous is not None else self._schedule(problem)
+        objective = Objective(
+            source,
+            scaling=previous.scaling if previous is not None else self.standardize,
+            path=self.path,  # type: ignore[arg-type]
+        )
+        schedule = (
+            previous.lr
+            if previous is not None and carry_schedule
+            else self._schedule(objective, options)
+        )
         # Standardized features are centred, so the intercept's optimum is exactly the
         # mean of y: start there, and the gradient (and tol) measure the slopes alone.
         b0 = float(np.average(y, weights=sample_weight)) if self.standardize else 0.0
         gtol = 0.0
         if stopping and self.tol > 0:
-            start = previous.theta if previous is not None else np.zeros(X.shape[1] + 1)
-            if previous is None:
-                start[-1] = b0
-            gtol = float(self.tol) * float(np.linalg.norm(problem.evaluator()(start)[1]))
-        if problem.path == "stats":
-            problem.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
-        return fit(
-            X,
-            y,
-            lr=schedule,
-            optimizer=self.optimizer,
-            beta=self.beta,
-            max_iter=max_iter,
-            tol=float(self.loss_tol) if stopping else 0.0,
-            gtol=gtol,
-            shuffle=self.shuffle,
-            random_state=self.random_state,
-            history_stride=self.history_stride,
-            b0=b0,
-            warm_start=previous,
-            problem=problem,
+            if previous is not None:
+                start = previous.theta
+            else:
+                start = objective.scaling.to_scaled(np.append(np.zeros(X.shape[1]), b0))
+            gtol = float(self.tol) * float(np.linalg.norm(objective.value_and_grad(start)[1]))
+        if objective.path == "stats":
+            objective.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
+        options = options.replace(
+            lr=schedule, gtol=gtol, tol=float(self.loss_tol) if stopping else 0.0
         )
+        if previous is not None:
+            return run(objective, options, previous.state.new_run())
+        return run(objective, options, b0=b0)
 
     def _store(self, result: FitResult, *, accumulate: bool) -> None:
         self._result = result
@@ -281,7 +293,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             getattr(self, "loss_curve_", []) + curve[1:] if accumulate else curve
         )
         self.stop_reason_: StopReason = result.stop
-        self.lr_ = float(result.lr(0))
+        self.lr_ = float(result.lr(0)) if result.lr is not None else float("nan")
         self.curvature_: Curvature | None = result.curvature
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GDRegressor:
@@ -305,7 +317,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         if previous is not None and previous.theta.shape[0] != X.shape[1] + 1:
             previous = None
         max_iter = self.max_iter or (100_000 if self.batch_size is None else 1000)
-        result = self._run(X, y, sample_weight, previous=previous, max_iter=max_iter, stopping=True)
+        result = self._run(
+            X,
+            y,
+            sample_weight,
+            previous=previous,
+            carry_schedule=False,
+            max_iter=max_iter,
+            stopping=True,
+        )
         self._store(result, accumulate=False)
         if result.stop.code == "max_iter" and (self.tol > 0 or self.loss_tol > 0):
             warnings.warn(
@@ -333,7 +353,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             self._check_params()
         X, y, sample_weight = self._validate(X, y, sample_weight, reset=first)
         previous = None if first else self._result
-        result = self._run(X, y, sample_weight, previous=previous, max_iter=1, stopping=False)
+        result = self._run(
+            X,
+            y,
+            sample_weight,
+            previous=previous,
+            carry_schedule=True,
+            max_iter=1,
+            stopping=False,
+        )
         self._store(result, accumulate=not first)
         return self
 

@@ -14,7 +14,15 @@ class GradfitError(Exception):
 
 
 class InvalidInputError(GradfitError, ValueError):
-    """Data or a parameter that gradfit cannot use; the message says how to fix it."""
+    """Data or a parameter that gradfit cannot use; the message says how to fix it.
+
+    ``option`` names the option at fault, when one is (front ends name it their way:
+    the command line as its flag).
+    """
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class DivergenceError(GradfitError, ArithmeticError):

@@ -15,9 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.data.batching import resolve_batch_size, steps_per_epoch
+from gradfit.data.source import as_source
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
-from gradfit.train import Problem, StepRecord, fit
+from gradfit.model import Objective
+from gradfit.optim.registry import RULES
+from gradfit.train import FitOptions, StepRecord, run
 
 __all__ = ["StepExplanation", "explain", "explain_record"]
 
@@ -102,22 +106,13 @@ class StepExplanation:
         return ("m", "b") if self._one_feature() else ("w", "b")
 
     def _rule_lines(self) -> list[str]:
-        """The update rule with its numbers, per optimizer."""
+        """The update rule with its numbers: the state ``explain`` shows for this rule."""
         m, _ = self._names()
-        g = np.append(self.grad_w, self.grad_b)
-        lines = []
-        if self.optimizer in ("momentum", "nesterov"):
-            v = self.terms["velocity"]
-            lines.append(f"velocity v = g + beta * v_prev = {_vec(v)}")
-            if self.optimizer == "nesterov":
-                lines.append(f"look-ahead direction g + beta * v = {_vec(-self.updates / self.lr)}")
-        elif self.optimizer == "adam":
-            lines.append(f"first moment m = b1 m_prev + (1 - b1) g = {_vec(self.terms['mu'])}")
-            lines.append(f"second moment v = b2 v_prev + (1 - b2) g^2 = {_vec(self.terms['nu'])}")
-            lines.append(f"direction m_hat / (sqrt(v_hat) + eps) = {_vec(-self.updates / self.lr)}")
-        else:
-            lines.append(f"gradient g = [dJ/d{m}, dJ/db] = {_vec(g)}")
-        return lines
+        rule = RULES.get(self.optimizer)
+        if rule is None or not rule.terms:
+            g = np.append(self.grad_w, self.grad_b)
+            return [f"gradient g = [dJ/d{m}, dJ/db] = {_vec(g)}"]
+        return [f"{t.label} = {_vec(self.terms[t.key])}" for t in rule.terms]
 
     def lines(self) -> list[str]:
         """The derivation as plain text lines."""
@@ -191,12 +186,8 @@ class StepExplanation:
         return out
 
     def _direction_name(self, param: str) -> str:
-        return {
-            "gd": f"dJ/d{param}",
-            "momentum": f"v_{param}",
-            "nesterov": f"(g + beta v)_{param}",
-            "adam": f"direction_{param}",
-        }[self.optimizer]
+        rule = RULES.get(self.optimizer)
+        return (rule.direction if rule else "direction_{p}").format(p=param)
 
     def to_text(self) -> str:
         return "\n".join(self.lines())
@@ -316,14 +307,12 @@ def explain(
     """
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
         raise InvalidInputError(f"step must be a whole number >= 0, got {step!r}")
-    problem = Problem(
-        X,
-        y,
-        sample_weight=fit_args.pop("sample_weight", None),
-        standardize=fit_args.pop("standardize", False),
-        path=fit_args.pop("path", "auto"),
-        batch_size=fit_args.pop("batch_size", None),
-        feature_names=feature_names,
+    sample_weight = fit_args.pop("sample_weight", None)
+    options = FitOptions(**fit_args)
+    objective = Objective(
+        as_source(X, y, sample_weight=sample_weight, feature_names=feature_names),
+        scaling=options.standardize,
+        path=options.path,
     )
     captured: list[StepRecord] = []
 
@@ -332,11 +321,13 @@ def explain(
             captured.append(record)
             raise _StepCapturedError
 
-    fit_args.setdefault(
-        "max_iter", step // max(1, -(-problem.X.shape[0] // problem.batch_size)) + 1
-    )
+    if "max_iter" not in fit_args:
+        batch_size = resolve_batch_size(options.batch_size, objective.n_rows)
+        options = options.replace(
+            max_iter=step // steps_per_epoch(objective.n_rows, batch_size) + 1
+        )
     try:
-        result = fit(X, y, problem=problem, on_step=capture, **fit_args)
+        result = run(objective, options, on_step=capture)
     except _StepCapturedError:
         pass
     else:
@@ -345,34 +336,27 @@ def explain(
             f"({result.stop}): "
             f"choose a step below {result.n_steps}, or raise max_iter"
         )
-    return explain_record(problem, captured[0], fit_args.get("optimizer", "gd"), target_name)
+    return explain_record(objective, captured[0], options.rule.name, target_name)
 
 
 def explain_record(
-    problem: Problem, r: StepRecord, optimizer: str, target_name: str = "y"
+    objective: Objective, r: StepRecord, optimizer: str, target_name: str = "y"
 ) -> StepExplanation:
-    """The explanation of a step the engine reported through ``fit(on_step=...)``."""
-    rows = None if r.rows is None else r.rows
-    Xb = problem.X if rows is None else problem.X[rows]
-    xb = problem.scaling.apply(dense_rows(Xb, 0, Xb.shape[0]))
-    yb = problem.y if rows is None else problem.y[rows]
-    weights = problem.sample_weight
-    if weights is not None and rows is not None:
-        weights = weights[rows]
+    """The explanation of a step the engine reported through ``run(on_step=...)``."""
+    rows = r.rows
+    batch = objective.source.rows(rows)
+    xb = objective.scaling.apply(dense_rows(batch.X, 0, batch.X.shape[0]))
+    yb, weights = batch.y, batch.weight
     predictions = xb @ r.theta[:-1] + r.theta[-1]
-    loss_next = problem.rows.value_and_grad(r.theta_next, rows)[0]
-    terms: dict[str, np.ndarray] = {}
-    state = r.state_after[0] if isinstance(r.state_after, tuple) else r.state_after
-    if hasattr(state, "velocity"):
-        terms["velocity"] = state.velocity
-    if hasattr(state, "mu"):
-        terms["mu"], terms["nu"] = state.mu, state.nu
+    rule = RULES.get(optimizer)
+    direction = -r.updates / r.lr if r.lr else r.updates
+    terms = {t.key: t.value(r.state_after, direction) for t in (rule.terms if rule else ())}
     return StepExplanation(
         step=r.step,
         epoch=r.epoch,
         rows=None if rows is None else [int(i) for i in rows],
         n_rows=int(xb.shape[0]),
-        feature_names=problem.feature_names,
+        feature_names=objective.feature_names,
         target_name=target_name,
         x=xb,
         y=yb,
@@ -388,11 +372,11 @@ def explain_record(
         w_next=r.theta_next[:-1].copy(),
         b_next=float(r.theta_next[-1]),
         loss=float(r.loss),
-        loss_next=float(loss_next),
-        full_loss_next=float(problem.rows.value_and_grad(r.theta_next)[0]),
-        standardized=not problem.scaling.is_identity,
-        original_next=problem.scaling.to_original(r.theta_next),
-        normaliser=xb.shape[0] * problem.rows.mean_weight,
+        loss_next=float(objective.row_loss(r.theta_next, rows)),
+        full_loss_next=float(objective.row_loss(r.theta_next)),
+        standardized=not objective.scaling.is_identity,
+        original_next=objective.scaling.to_original(r.theta_next),
+        normaliser=xb.shape[0] * objective.rows.mean_weight,
         weights=weights,
         terms=terms,
     )

@@ -16,10 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.data.batching import resolve_batch_size
 from gradfit.data.io import atomic_path
-from gradfit.exceptions import DivergenceError, InvalidInputError, require
-from gradfit.surface import loss_at, optimum, surface_grid
-from gradfit.train import FitResult, Problem, fit
+from gradfit.data.source import ArraySource
+from gradfit.exceptions import InvalidInputError, require
+from gradfit.model import Objective
+from gradfit.surface import optimum, surface_grid
+from gradfit.train import FitOptions, FitResult, sweep
 
 __all__ = [
     "animate",
@@ -55,8 +58,14 @@ def save(fig: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _problem(X: Any, y: Any, result: FitResult) -> Problem:
-    return Problem(X, y, standardize=result.scaling, feature_names=result.history.feature_names)
+def _objective(X: Any, y: Any, result: FitResult) -> Objective:
+    """The objective ``result`` descended on, for the surface and the optimum."""
+    source = ArraySource(X, y, feature_names=result.model.feature_names)
+    return Objective(source, scaling=result.scaling)
+
+
+def _rate(result: FitResult) -> str:
+    return "its own rate" if result.lr is None else f"lr {result.lr(0):.3g}"
 
 
 def loss_curve(result: FitResult, X: Any = None, y: Any = None) -> Any:
@@ -74,25 +83,26 @@ def loss_curve(result: FitResult, X: Any = None, y: Any = None) -> Any:
     h = result.history
     ax.plot(h.step, h.loss, marker=".", markersize=3, label="loss J")
     if X is not None and y is not None:
-        best = optimum(_problem(X, y, result))[1]
+        best = optimum(_objective(X, y, result))[1]
         ax.axhline(best, color="k", linestyle="--", label=f"least-squares minimum {best:.4g}")
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("mean squared error")
-    ax.set_title(f"{result.optimizer}, lr {result.lr(0):.3g}: {result.stop.message}", fontsize=9)
+    ax.set_title(f"{result.optimizer}, {_rate(result)}: {result.stop.message}", fontsize=9)
     ax.legend()
     return fig
 
 
 def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     """The data and the fitted line, with the lines of earlier steps fading in (one feature)."""
-    problem = _problem(X, y, result)
-    if problem.X.shape[1] != 1:
+    objective = _objective(X, y, result)
+    data_X, data_y, _ = objective.source.rows(None)
+    if objective.n_params != 2:
         raise InvalidInputError("fitted_line needs one feature: choose one with --features")
     fig = _figure()
     ax = fig.axes[0]
-    x = np.asarray(problem.X[:, 0]).ravel()
-    ax.scatter(x, problem.y, s=10, color="0.5", label="data")
+    x = np.asarray(data_X[:, 0]).ravel()
+    ax.scatter(x, data_y, s=10, color="0.5", label="data")
     grid = np.linspace(x.min(), x.max(), 2)
     h = result.history
     picks = np.unique(np.linspace(0, len(h) - 1, min(n_lines, len(h))).round().astype(int))
@@ -109,20 +119,17 @@ def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     name = h.feature_names[0]
     ax.set_xlabel(name)
     ax.set_ylabel("target")
-    ax.set_ylim(
-        problem.y.min() - 0.1 * np.ptp(problem.y), problem.y.max() + 0.1 * np.ptp(problem.y)
-    )
+    ax.set_ylim(data_y.min() - 0.1 * np.ptp(data_y), data_y.max() + 0.1 * np.ptp(data_y))
     ax.set_title(f"y = {h.w[-1, 0]:.4g} * {name} + {h.b[-1]:.4g}", fontsize=10)
     ax.legend()
     return fig
 
 
-def _coef_label(problem: Problem, index: int) -> str:
-    d = problem.X.shape[1]
-    if index in (-1, d):
+def _coef_label(objective: Objective, index: int) -> str:
+    if index in (-1, objective.n_params - 1):
         return "b (intercept)"
-    name = problem.feature_names[index]
-    return f"w[{name}]" + (" (standardized)" if not problem.scaling.is_identity else "")
+    name = objective.feature_names[index]
+    return f"w[{name}]" + (" (standardized)" if not objective.scaling.is_identity else "")
 
 
 def cost_surface(
@@ -133,21 +140,21 @@ def cost_surface(
     ``coefs`` are indices into ``[w_0, ..., w_{d-1}, b]`` (-1 is the intercept).
     ``kind`` is 'contour' or '3d'.
     """
-    problem = _problem(X, y, result)
-    d = problem.X.shape[1]
+    objective = _objective(X, y, result)
+    d = objective.n_params - 1
     i, j = (c % (d + 1) for c in coefs)
     if i == j:
         raise InvalidInputError("coefs must name two different coefficients")
     if kind not in ("contour", "3d"):
         raise InvalidInputError(f"kind must be 'contour' or '3d', got {kind!r}")
-    star, best = optimum(problem)
+    star, best = optimum(objective)
     path = result.history.theta
-    A, C, J = surface_grid(problem, path, star, i, j)
+    A, C, J = surface_grid(objective, path, star, i, j)
     fig = _figure(projection="3d" if kind == "3d" else None)
     ax = fig.axes[0]
     if kind == "3d":
         ax.plot_surface(A, C, J, cmap="viridis", alpha=0.6, linewidth=0)
-        ax.plot(path[:, i], path[:, j], loss_at(problem, path), color="C3", marker=".", zorder=5)
+        ax.plot(path[:, i], path[:, j], objective.loss_at(path), color="C3", marker=".", zorder=5)
         ax.set_zlabel("J")
     else:
         levels = best + (J.max() - best) * np.linspace(0, 1, 25) ** 2
@@ -155,10 +162,24 @@ def cost_surface(
         ax.plot(path[:, i], path[:, j], color="C3", marker=".", markersize=4, label="descent")
         ax.plot(*star[[i, j]], marker="*", color="k", markersize=12, linestyle="", label="minimum")
         ax.legend()
-    ax.set_xlabel(_coef_label(problem, i))
-    ax.set_ylabel(_coef_label(problem, j))
-    ax.set_title(f"cost surface, {len(path) - 1} steps at lr {result.lr(0):.3g}", fontsize=10)
+    ax.set_xlabel(_coef_label(objective, i))
+    ax.set_ylabel(_coef_label(objective, j))
+    ax.set_title(f"cost surface, {len(path) - 1} steps at {_rate(result)}", fontsize=10)
     return fig
+
+
+def _sweep_setup(
+    X: Any, y: Any, standardize: bool, fit_args: dict[str, Any]
+) -> tuple[Objective, FitOptions, float]:
+    """The objective, the shared options and the curvature of a sweep over rates."""
+    source = ArraySource(X, y, feature_names=fit_args.pop("feature_names", None))
+    options = FitOptions(standardize=standardize, **fit_args)
+    objective = Objective(source, scaling=standardize, path=options.path)
+    return (
+        objective,
+        options,
+        objective.batch_lipschitz(resolve_batch_size(options.batch_size, objective.n_rows)),
+    )
 
 
 def lr_comparison(
@@ -175,30 +196,22 @@ def lr_comparison(
     Each curve is labelled with the steps it needed; a divergent rate is drawn
     until it was caught and marked with a cross.
     """
-    problem = Problem(
-        X,
-        y,
-        standardize=standardize,
-        batch_size=fit_args.pop("batch_size", None),
-        feature_names=fit_args.pop("feature_names", None),
-    )
-    L = problem.batch_lipschitz
+    objective, options, L = _sweep_setup(X, y, standardize, fit_args)
     fig = _figure()
     ax = fig.axes[0]
-    for factor in factors:
-        lr = factor / L
-        try:
-            r = fit(X, y, lr=lr, max_iter=max_iter, problem=problem, **fit_args)
-            h, label = r.history, f"{factor:g}/L: {r.n_steps} steps ({r.stop.code})"
-        except DivergenceError as err:
-            h = err.history
-            label = f"{factor:g}/L: diverged at step {err.step}"
+    for point in sweep(objective, [f / L for f in factors], options.replace(max_iter=max_iter)):
+        h, factor = point.history, point.lr * L
+        if point.error is not None:
+            label = f"{factor:g}/L: diverged at step {point.error.step}"
             ax.plot(h.step[-1:], h.loss[-1:], marker="x", color="k", markersize=10)
+        else:
+            assert point.result is not None
+            label = f"{factor:g}/L: {point.result.n_steps} steps ({point.result.stop.code})"
         ax.plot(h.step, h.loss, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("mean squared error")
-    c = problem.curvature
+    c = objective.curvature
     ax.set_title(
         f"learning rates around 1/L = {1 / L:.3g} (stable below 2/L = {2 / L:.3g})", fontsize=10
     )
@@ -229,22 +242,10 @@ def lr_finder(
 
     Rates that diverge are drawn at the loss where divergence was caught.
     """
-    problem = Problem(
-        X,
-        y,
-        standardize=standardize,
-        batch_size=fit_args.pop("batch_size", None),
-        feature_names=fit_args.pop("feature_names", None),
-    )
-    L = problem.batch_lipschitz
+    objective, options, L = _sweep_setup(X, y, standardize, fit_args)
     rates = np.geomspace(1e-3 / L, 4.0 / L, n_rates)
-    losses = np.empty(n_rates)
-    for k, lr in enumerate(rates):
-        try:
-            r = fit(X, y, lr=lr, max_iter=steps, tol=0, gtol=0, problem=problem, **fit_args)
-            losses[k] = r.loss
-        except DivergenceError as err:
-            losses[k] = err.history.loss[-1]
+    points = sweep(objective, rates, options.replace(max_iter=steps, tol=0, gtol=0))
+    losses = np.array([p.result.loss if p.result else p.history.loss[-1] for p in points])
     fig = _figure()
     ax = fig.axes[0]
     ax.plot(rates, losses, marker=".")
@@ -275,31 +276,30 @@ def animate(
 ) -> Path:
     """An animated GIF of the descent: the path on the cost surface and the line on the data."""
     animation = require("matplotlib.animation", "plot")
-    problem = _problem(X, y, result)
-    if problem.X.shape[1] != 1:
+    objective = _objective(X, y, result)
+    data_X, data_y, _ = objective.source.rows(None)
+    if objective.n_params != 2:
         raise InvalidInputError("animate needs one feature: choose one with --features")
     target = Path(path)
     if target.suffix.lower() != ".gif":
         raise InvalidInputError(f"cannot write {target.name!r} as an animation: use a .gif name")
-    star, _ = optimum(problem)
+    star, _ = optimum(objective)
     theta = result.history.theta
-    A, C, J = surface_grid(problem, theta, star, 0, 1, n=60)
+    A, C, J = surface_grid(objective, theta, star, 0, 1, n=60)
     fig = _figure(ncols=2)
     surf, data = fig.axes
     surf.contour(A, C, J, levels=20, cmap="viridis", linewidths=0.7)
     surf.plot(*star, marker="*", color="k", markersize=12, linestyle="")
-    surf.set_xlabel(_coef_label(problem, 0))
-    surf.set_ylabel(_coef_label(problem, 1))
+    surf.set_xlabel(_coef_label(objective, 0))
+    surf.set_ylabel(_coef_label(objective, 1))
     (trail,) = surf.plot([], [], color="C3", marker=".")
-    x = np.asarray(problem.X[:, 0]).ravel()
-    data.scatter(x, problem.y, s=8, color="0.5")
+    x = np.asarray(data_X[:, 0]).ravel()
+    data.scatter(x, data_y, s=8, color="0.5")
     grid = np.linspace(x.min(), x.max(), 2)
     (line,) = data.plot([], [], color="C3", linewidth=2)
     data.set_xlim(x.min(), x.max())
-    data.set_ylim(
-        problem.y.min() - 0.1 * np.ptp(problem.y), problem.y.max() + 0.1 * np.ptp(problem.y)
-    )
-    data.set_xlabel(problem.feature_names[0])
+    data.set_ylim(data_y.min() - 0.1 * np.ptp(data_y), data_y.max() + 0.1 * np.ptp(data_y))
+    data.set_xlabel(objective.feature_names[0])
     h = result.history
     picks = np.unique(np.linspace(0, len(h) - 1, min(frames, len(h))).round().astype(int))
 

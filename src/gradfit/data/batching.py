@@ -4,17 +4,18 @@ A *step* is one parameter update, computed from one batch of rows. An *epoch* is
 one pass over all rows: ``ceil(n / batch_size)`` steps. Full batch (``batch_size=n``),
 mini-batch and stochastic descent (``batch_size=1``) differ only in the batches
 this module hands out; the training loop is the same for all three.
+
+The order of an epoch is a pure function of ``(seed, epoch)``: a paused descent
+resumes on exactly the batches it would have met, in any process.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["Batches", "resolve_batch_size"]
+__all__ = ["epoch_order", "new_seed", "resolve_batch_size", "steps_per_epoch"]
 
 
 def resolve_batch_size(batch_size: int | None, n: int) -> int:
@@ -38,42 +39,33 @@ def resolve_batch_size(batch_size: int | None, n: int) -> int:
     return min(int(batch_size), n)
 
 
-class Batches:
-    """The batches of one epoch after another.
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """``ceil(n / batch_size)``.
 
-    Rows are reshuffled at the start of every epoch from ``seed`` (so a seed
-    reproduces a run exactly) unless ``shuffle`` is False or the batch is full.
-
-    >>> b = Batches(5, 2, shuffle=False)
-    >>> [r.tolist() for r in b.epoch()]
-    [[0, 1], [2, 3], [4]]
-    >>> list(Batches(5, 5).epoch())
-    [None]
+    >>> steps_per_epoch(5, 2)
+    3
     """
+    return -(-n // batch_size)
 
-    def __init__(self, n: int, batch_size: int, *, shuffle: bool = True, seed: int | None = None):
-        self.n = n
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
-        self._rng: np.random.Generator | None = None
-        self.steps_per_epoch = -(-n // batch_size)
-        self.full = batch_size >= n
 
-    @property
-    def rng(self) -> np.random.Generator:
-        """The shuffling generator, made on first use (full-batch fits never shuffle)."""
-        if self._rng is None:
-            self._rng = np.random.default_rng(self.seed)
-        return self._rng
+def new_seed(random_state: int | None) -> int:
+    """The seed a run keeps: ``random_state`` itself, or fresh entropy drawn once."""
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
+    return int(random_state)
 
-    def epoch(self) -> Iterable[np.ndarray | None]:
-        """The row indices of each batch of one epoch (None: all rows)."""
-        if self.full:
-            return (None,)  # a tuple, not a generator: full-batch steps are microseconds
-        return self._shuffled()
 
-    def _shuffled(self) -> Iterator[np.ndarray]:
-        order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
-        for start in range(0, self.n, self.batch_size):
-            yield order[start : start + self.batch_size]
+def epoch_order(n: int, *, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
+    """The order in which epoch ``epoch`` visits the rows; batch ``k`` is the ``k``-th slice.
+
+    >>> epoch_order(5, shuffle=False, seed=0, epoch=3).tolist()
+    [0, 1, 2, 3, 4]
+    >>> a = epoch_order(6, shuffle=True, seed=7, epoch=1)
+    >>> bool((a == epoch_order(6, shuffle=True, seed=7, epoch=1)).all())
+    True
+    >>> bool((a == epoch_order(6, shuffle=True, seed=7, epoch=2)).all())
+    False
+    """
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng([seed, epoch]).permutation(n)

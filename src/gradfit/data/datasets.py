@@ -1,4 +1,4 @@
-"""Data sets shipped with gradfit (see ``DESCRIPTIONS``), and the synthetic data of article B."""
+"""Data sets shipped with gradfit (see ``DATASETS``), and the synthetic data of article B."""
 
 from __future__ import annotations
 
@@ -11,28 +11,55 @@ import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "make_article_b"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "DatasetInfo",
+    "dataset_columns",
+    "load_dataset",
+    "make_article_b",
+]
 
-# name -> (file, default target, default features (None: every other numeric column))
-DATASETS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
-    "davis": ("Davis.csv", "weight", ("height",)),
-    "bdims": ("bdims.csv", "wgt", None),
-}
+
+class DatasetInfo(NamedTuple):
+    """What gradfit knows about a shipped data set, in one place."""
+
+    file: str | None  # in gradfit/data/files; None: generated (article B)
+    target: str
+    features: tuple[str, ...] | None  # load_dataset's default (None: every other numeric)
+    first_features: tuple[str, ...]  # what the playground starts with
+    description: str
 
 
-DESCRIPTIONS = {
-    "davis": (
+DATASETS: dict[str, DatasetInfo] = {
+    "davis": DatasetInfo(
+        "Davis.csv",
+        "weight",
+        ("height",),
+        ("height",),
         "Measured and self-reported weight (kg) and height (cm) of 200 adults who exercise "
         "regularly. Davis, C. (1990) Body image and weight preoccupation: a comparison between "
         "exercising and non-exercising women. Appetite 15, 13-21. From the R package carData "
         "(Fox, Weisberg and Price), GPL-2 or later. Row 12 (index 11) is a known data-entry "
-        "error: weight and height swapped."
+        "error: weight and height swapped.",
     ),
-    "bdims": (
+    "bdims": DatasetInfo(
+        "bdims.csv",
+        "wgt",
+        None,
+        ("hgt",),
         "24 body measurements plus age, weight (wgt, kg), height (hgt, cm) and sex (1 male, "
         "0 female) of 507 physically active adults. Heinz, G., Peterson, L.J., Johnson, R.W. "
         "and Kerk, C.J. (2003) Exploring relationships in body dimensions. Journal of "
-        "Statistics Education 11(2). From the R package openintro (GPL-3)."
+        "Statistics Education 11(2). From the R package openintro (GPL-3).",
+    ),
+    "article_b": DatasetInfo(
+        None,
+        "y",
+        None,
+        ("x1", "x2", "x3", "x4", "x5"),
+        "Article B's experiment: 5000 points, x ~ N(0, I), y = [2, 4, 5, 9, 11] . x + 2 "
+        "(no noise; seed 0).",
     ),
 }
 
@@ -77,12 +104,12 @@ def load_dataset(
         raise InvalidInputError(
             f"unknown data set {name!r}: choose one of {', '.join(sorted(DATASETS))}"
         )
-    filename, default_target, default_features = DATASETS[key]
-    columns = {k: _numeric(v) for k, v in _read_columns(filename).items()}
+    info = DATASETS[key]
+    columns = _columns_of(key)
     numeric = [k for k, v in columns.items() if v is not None]
-    target = target or default_target
+    target = target or info.target
     if features is None:
-        features = default_features or [c for c in numeric if c != target]
+        features = info.features or [c for c in numeric if c != target]
     features = list(features)
     for col in [*features, target]:
         if col not in columns:
@@ -96,7 +123,27 @@ def load_dataset(
     X = np.column_stack([np.asarray(columns[c]) for c in features])
     y = np.asarray(columns[target])
     keep = np.isfinite(X).all(axis=1) & np.isfinite(y)
-    return Dataset(X[keep], y[keep], features, target, DESCRIPTIONS[key])
+    return Dataset(X[keep], y[keep], features, target, info.description)
+
+
+def _columns_of(key: str) -> dict[str, np.ndarray | None]:
+    """Every column of a shipped data set (None for a column that is not numeric)."""
+    info = DATASETS[key]
+    if info.file is None:
+        d = make_article_b(5000, seed=0)
+        out: dict[str, np.ndarray | None] = {n: d.X[:, j] for j, n in enumerate(d.feature_names)}
+        out[d.target_name] = d.y
+        return out
+    return {k: _numeric(v) for k, v in _read_columns(info.file).items()}
+
+
+def dataset_columns(name: str) -> list[str]:
+    """The numeric columns of a shipped data set.
+
+    >>> dataset_columns("davis")
+    ['weight', 'height', 'repwt', 'repht']
+    """
+    return [k for k, v in _columns_of(name.lower()).items() if v is not None]
 
 
 def make_article_b(

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradfit.data.scaling import Scaling
+from gradfit.data.source import ArraySource, Source
 from gradfit.data.validation import dense_rows, is_sparse
 
 __all__ = ["Quadratic", "SufficientStats"]
@@ -68,6 +69,13 @@ class SufficientStats(NamedTuple):
             if raw is not None:
                 return raw
         return cls._centred_products(X, y, s, chunk_rows)
+
+    @classmethod
+    def from_source(cls, source: Source) -> SufficientStats:
+        """Statistics of every row of a source: in memory at once, else merged chunk by chunk."""
+        if isinstance(source, ArraySource):
+            return cls.from_arrays(source.X, source.y, source.sample_weight)
+        return cls.reduce(cls.from_arrays(c.X, c.y, c.weight) for c in source.chunks())
 
     @classmethod
     def _raw_products(cls, X: Any, y: np.ndarray) -> SufficientStats | None:
@@ -213,7 +221,7 @@ class Quadratic:
         self._K[:d1, :d1], self._K[:d1, d1], self._K[d1, :d1] = H, -h, -h
         self._K[d1, d1] = 2.0 * f0
         self._d1 = d1
-        self._buffer = _Augmented(d1 + 1)  # per thread: one Problem may serve several
+        self._buffer = _Augmented(d1 + 1)  # per thread: one Objective may serve several
 
     def __reduce__(self) -> tuple[type[Quadratic], tuple[np.ndarray, np.ndarray, float]]:
         return Quadratic, (self.H, self.h, self.f0)  # copies and pickles skip the buffer

@@ -1,7 +1,8 @@
 """Update rules, learning-rate schedules and ``apply_updates``."""
 
-from gradfit.optim.alias import OPTIMIZERS, adam, gd, make_optimizer, momentum, nesterov
+from gradfit.optim.alias import adam, gd, momentum, nesterov
 from gradfit.optim.base import GradientTransformation, apply_updates, chain
+from gradfit.optim.registry import RULES, UpdateRule, get_rule, register, rule_names
 from gradfit.optim.schedules import (
     Schedule,
     as_schedule,
@@ -14,9 +15,10 @@ from gradfit.optim.schedules import (
 from gradfit.optim.transforms import scale_by_adam, scale_by_learning_rate, trace
 
 __all__ = [
-    "OPTIMIZERS",
+    "RULES",
     "GradientTransformation",
     "Schedule",
+    "UpdateRule",
     "adam",
     "apply_updates",
     "as_schedule",
@@ -25,10 +27,12 @@ __all__ = [
     "constant",
     "exponential_decay",
     "gd",
+    "get_rule",
     "inverse_scaling",
-    "make_optimizer",
     "momentum",
     "nesterov",
+    "register",
+    "rule_names",
     "scale_by_adam",
     "scale_by_learning_rate",
     "step_decay",

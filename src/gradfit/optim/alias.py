@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from gradfit.exceptions import InvalidInputError
 from gradfit.optim.base import GradientTransformation, chain
 from gradfit.optim.schedules import Schedule, as_schedule
 from gradfit.optim.transforms import scale_by_adam, scale_by_learning_rate, trace
 
-__all__ = ["OPTIMIZERS", "adam", "gd", "make_optimizer", "momentum", "nesterov"]
+__all__ = ["adam", "gd", "momentum", "nesterov"]
 
 
 def gd(lr: float | Schedule) -> GradientTransformation:
@@ -30,22 +29,3 @@ def adam(
 ) -> GradientTransformation:
     """Adam: ``theta <- theta - lr * m_hat / (sqrt(v_hat) + eps)``."""
     return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(as_schedule(lr)))
-
-
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
-
-
-def make_optimizer(name: str, lr: float | Schedule, beta: float = 0.9) -> GradientTransformation:
-    """An update rule by name: 'gd', 'momentum', 'nesterov' or 'adam'.
-
-    ``beta`` is the momentum of 'momentum' and 'nesterov', and Adam's ``b1``.
-    """
-    if name == "gd":
-        return gd(lr)
-    if name == "momentum":
-        return momentum(lr, beta)
-    if name == "nesterov":
-        return nesterov(lr, beta)
-    if name == "adam":
-        return adam(lr, b1=beta)
-    raise InvalidInputError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")

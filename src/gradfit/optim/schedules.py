@@ -54,6 +54,13 @@ def check_lr(lr: object, name: str = "lr") -> float:
     return float(lr)
 
 
+def _check_every(every: object) -> None:
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise InvalidInputError(
+            f"every must be a whole number of steps >= 1, got {every!r}: try every=100"
+        )
+
+
 @dataclass(frozen=True)
 class constant:  # noqa: N801  (named like the function it stands for)
     """``lr_t = lr``.
@@ -105,6 +112,7 @@ class exponential_decay:  # noqa: N801
         check_lr(self.lr)
         if not 0 < self.rate <= 1:
             raise InvalidInputError(f"rate must be in (0, 1], got {self.rate}: try rate=0.99")
+        _check_every(self.every)
 
     def __call__(self, step: int) -> float:
         return self.lr * self.rate ** (step / self.every)
@@ -126,6 +134,7 @@ class step_decay:  # noqa: N801
         check_lr(self.lr)
         if not 0 < self.factor <= 1:
             raise InvalidInputError(f"factor must be in (0, 1], got {self.factor}: try 0.5")
+        _check_every(self.every)
 
     def __call__(self, step: int) -> float:
         return self.lr * self.factor ** (step // self.every)

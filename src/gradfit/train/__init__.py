@@ -1,6 +1,27 @@
-"""The training loop, stopping rules and history."""
+"""How the descent runs: options, state, the loop, stopping, history, advice and sweeps."""
 
+from gradfit.train.events import Progress, StepRecord
+from gradfit.train.fit import fit
 from gradfit.train.history import History, StopReason
-from gradfit.train.loop import FitResult, Problem, Progress, StepRecord, fit
+from gradfit.train.loop import resolve_schedule, run
+from gradfit.train.options import OPTIONS, FitOptions
+from gradfit.train.result import FitResult, TrainingReport
+from gradfit.train.state import TrainState
+from gradfit.train.sweep import SweepPoint, sweep
 
-__all__ = ["FitResult", "History", "Problem", "Progress", "StepRecord", "StopReason", "fit"]
+__all__ = [
+    "OPTIONS",
+    "FitOptions",
+    "FitResult",
+    "History",
+    "Progress",
+    "StepRecord",
+    "StopReason",
+    "SweepPoint",
+    "TrainState",
+    "TrainingReport",
+    "fit",
+    "resolve_schedule",
+    "run",
+    "sweep",
+]

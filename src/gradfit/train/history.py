@@ -129,7 +129,9 @@ class Recorder:
         self.scalars.extend((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
 
-    def finish(self, scaling: Scaling, feature_names: list[str], schedule: Schedule) -> History:
+    def finish(
+        self, scaling: Scaling, feature_names: list[str], schedule: Schedule | None
+    ) -> History:
         width = scaling.mean.size + 1
         theta = (np.concatenate(self.thetas) if self.thetas else np.empty(0)).reshape(-1, width)
         # steps and epochs are integers below 2**53: exact as float64
@@ -147,7 +149,7 @@ class Recorder:
             theta=theta,
             loss=loss.copy(),  # contiguous columns, not views of one block
             grad_norm=grad_norm.copy(),
-            lr=rates(schedule, step),
+            lr=rates(schedule, step) if schedule is not None else np.full(len(step), np.nan),
             scaling=scaling,
             feature_names=feature_names,
             epoch_loss=np.array(self.epoch_loss, dtype=np.float64),

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from gradfit.train.history import StopReason
 
-__all__ = ["BLOWUP_FACTOR", "Stopping"]
+__all__ = ["BLOWUP_FACTOR", "StopMemory", "Stopping"]
 
 # A loss this many times the starting loss (or non-finite) is divergence, at once.
 BLOWUP_FACTOR = 1e6
+
+
+class StopMemory(NamedTuple):
+    """What the stopping rules remember between epochs: part of a paused ``TrainState``."""
+
+    start_loss: float
+    previous: float
+    growing: int
+
+    @classmethod
+    def starting_at(cls, loss: float) -> StopMemory:
+        return cls(loss, loss, 0)
 
 
 class Stopping:
@@ -22,7 +35,8 @@ class Stopping:
        ``<= tol`` (ignored below ``loss_resolution``, where losses are rounding noise);
     4. ``max_iter``: the epoch limit.
 
-    >>> s = Stopping(max_iter=10, tol=0.0, gtol=1e-8, patience=3, start_loss=1.0)
+    >>> s = Stopping(max_iter=10, tol=0.0, gtol=1e-8, patience=3,
+    ...              memory=StopMemory.starting_at(1.0))
     >>> s.check(1, 1, 0.5, 1e-9).code
     'converged_gradient'
     >>> s.check(2, 2, float("nan"), 1.0).code
@@ -36,16 +50,21 @@ class Stopping:
         tol: float,
         gtol: float,
         patience: float,
-        start_loss: float,
+        memory: StopMemory,
         loss_scale: float = 0.0,
         loss_resolution: float = 0.0,
     ) -> None:
         self.max_iter, self.tol, self.gtol, self.patience = max_iter, tol, gtol, patience
-        self.start_loss = self.previous = start_loss
-        blowup = BLOWUP_FACTOR * (start_loss + loss_scale)
+        self.start_loss = memory.start_loss
+        self.previous, self.growing = memory.previous, memory.growing
+        blowup = BLOWUP_FACTOR * (self.start_loss + loss_scale)
         self.blowup = blowup if blowup > 0 else math.inf
         self.loss_resolution = loss_resolution
-        self.growing = 0
+
+    @property
+    def memory(self) -> StopMemory:
+        """Where the rules stand, as a value (to pause and resume exactly)."""
+        return StopMemory(self.start_loss, self.previous, self.growing)
 
     def check(self, epoch: int, step: int, loss: float, gnorm: float) -> StopReason | None:
         """The reason to stop after ``epoch`` epochs (``step`` steps), or None to go on."""

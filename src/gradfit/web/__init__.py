@@ -1,4 +1,20 @@
-"""The browser playground (needs ``gradfit[web]``): article A's widget on real data."""
+"""The browser playground (needs ``gradfit[web]``): article A's widget on real data.
+
+One job per module:
+
+- ``uploads``: uploaded CSV files, checked once (``Upload``, ``parse_upload``);
+- ``datasets``: which rows a session descends on (shipped data sets via
+  ``gradfit.data.datasets``, or an upload) and the list the page offers;
+- ``settings``: the page's choices as a ``DataChoice`` and a ``FitOptions``;
+- ``sessions``: a ``Session`` stepped by ``gradfit.train.run``, and what the page shows;
+- ``views``: the page's charts as JSON-ready values (points, data, contours);
+- ``yardstick``: the minimum to reach, and the fewest steps any constant rate needs;
+- ``export``: a session as Python and as a command line, from its ``FitOptions``;
+- ``store``: sessions and uploads by id, least recently used dropped;
+- ``schemas`` and ``app``: the HTTP API (FastAPI) and its request bodies.
+
+This module serves it: ``running`` (in a background thread) and ``serve``.
+"""
 
 from __future__ import annotations
 

@@ -1,81 +1,41 @@
-"""The playground's HTTP API (FastAPI) and its page; OpenAPI at ``/openapi.json``."""
+"""The playground's HTTP API (FastAPI) and its page; OpenAPI at ``/openapi.json``.
 
-from __future__ import annotations
+HTTP only: routes, status codes and the JSON error shape ``{"error": ...}``. What a
+session does lives in ``gradfit.web.sessions``, the request bodies in
+``gradfit.web.schemas``.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations
+# at definition, and the settings model is made inside ``create_app``.
 
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from gradfit.exceptions import GradfitError, require
+from gradfit.exceptions import GradfitError, InvalidInputError, require
 
 require("fastapi", "web")
 
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse  # noqa: E402
-from pydantic import (  # noqa: E402
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-)
 
-from gradfit.data.datasets import DESCRIPTIONS  # noqa: E402
-from gradfit.web.sessions import (  # noqa: E402
-    MAX_UPLOAD_BYTES,
-    Session,
-    SessionStore,
-    Settings,
-    parse_upload,
-)
+from gradfit.optim.registry import RULES  # noqa: E402
+from gradfit.web.datasets import catalogue  # noqa: E402
+from gradfit.web.export import exported_code  # noqa: E402
+from gradfit.web.schemas import ErrorOut, StepIn, SurfaceIn, settings_model  # noqa: E402
+from gradfit.web.sessions import Session  # noqa: E402
+from gradfit.web.settings import Settings  # noqa: E402
+from gradfit.web.store import SessionStore  # noqa: E402
+from gradfit.web.uploads import MAX_UPLOAD_BYTES, parse_upload  # noqa: E402
+from gradfit.web.yardstick import fewest_steps  # noqa: E402
 
 __all__ = ["create_app"]
 
-MAX_LR = 1e6
-
-
-class SettingsIn(BaseModel):
-    """A new session: data, mode, update rule and learning rate."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    dataset: Literal["davis", "article_b", "bdims", "upload"] = "davis"
-    target: str | None = Field(None, max_length=200)
-    features: list[Annotated[str, Field(max_length=200)]] | None = Field(
-        None, min_length=1, max_length=200, description="feature columns (at least one)"
-    )
-    upload_id: str | None = Field(None, max_length=64)
-    mode: Literal["full", "mini", "sgd"] = "full"
-    batch_size: StrictInt = Field(32, ge=1, le=1_000_000)
-    optimizer: Literal["gd", "momentum", "nesterov", "adam"] = "gd"
-    lr: StrictFloat = Field(0.01, gt=0, le=MAX_LR, description="learning rate, > 0 and at most 1e6")
-    beta: StrictFloat = Field(0.9, ge=0, lt=1)
-    standardize: StrictBool = True
-    seed: StrictInt = Field(0, ge=0, le=2**32 - 1)
-
-
-class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    n: StrictInt = Field(1, ge=1, le=10_000, description="steps to take")
-
-
-class SurfaceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    path: list[list[float]] | None = Field(None, max_length=20_000)
-    coefs: tuple[StrictInt, StrictInt] = Field(
-        (0, -1), description="two indices into [w_0, ..., w_(d-1), b]; -1 is the intercept"
-    )
-
-
-class ErrorOut(BaseModel):
-    error: str
+STATIC_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
 @contextmanager
@@ -86,34 +46,6 @@ def _locked(store: SessionStore, session_id: str) -> Iterator[Session]:
         raise HTTPException(404, "no such session (it expired or the server restarted): reload")
     with session.lock:
         yield session
-
-
-def _builtin_datasets() -> dict[str, Any]:
-    """The built-in data sets with their numeric columns and defaults."""
-    from gradfit.data import load_dataset, make_article_b
-
-    bdims = load_dataset("bdims")
-    b = make_article_b(10)
-    return {
-        "davis": {
-            "columns": ["height", "weight", "repwt", "repht"],
-            "target": "weight",
-            "features": ["height"],
-            "description": DESCRIPTIONS["davis"],
-        },
-        "bdims": {
-            "columns": [*bdims.feature_names, "wgt"],
-            "target": "wgt",
-            "features": ["hgt"],
-            "description": DESCRIPTIONS["bdims"],
-        },
-        "article_b": {
-            "columns": [*b.feature_names, "y"],
-            "target": "y",
-            "features": b.feature_names,
-            "description": b.description,
-        },
-    }
 
 
 def _static(name: str) -> Path:
@@ -137,8 +69,21 @@ def _finite(obj: Any) -> Any:
 
 
 def create_app(store: SessionStore | None = None) -> FastAPI:
-    """The playground application (one ``SessionStore`` per app)."""
+    """The playground application (one ``SessionStore`` per app).
+
+    The update rules it offers are those registered when it is made.
+
+    Parameters
+    ----------
+    store : SessionStore, optional
+        Where sessions and uploads are kept (default: a new one).
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
     store = store or SessionStore()
+    SettingsIn = settings_model()  # a model class, named as one
     app = FastAPI(
         title="gradfit playground",
         description="Gradient descent on real data, one step at a time, by gradfit's engine.",
@@ -168,17 +113,24 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
     def static(name: str) -> FileResponse:
         if name == "plotly.min.js":
             return FileResponse(_plotly_js(), media_type="text/javascript")
-        if name not in ("app.js", "style.css"):
+        if name not in STATIC_FILES:
             raise HTTPException(404, f"no static file {name!r}")
-        media = "text/javascript" if name.endswith(".js") else "text/css"
-        return FileResponse(_static(name), media_type=media)
+        return FileResponse(_static(name), media_type=STATIC_FILES[name])
 
-    builtin = _builtin_datasets()
+    shipped = catalogue()
+    rules = {
+        name: {"summary": rule.summary, "uses_beta": rule.uses_beta} for name, rule in RULES.items()
+    }
 
     @app.get("/api/datasets")
     def datasets() -> dict[str, Any]:
-        """The built-in data sets with their numeric columns and defaults."""
-        return builtin
+        """The shipped data sets with their numeric columns, target and first features."""
+        return shipped
+
+    @app.get("/api/rules")
+    def update_rules() -> dict[str, Any]:
+        """The update rules a session may use, with a line on each."""
+        return rules
 
     @app.post("/api/uploads", responses={413: {"model": ErrorOut}})
     async def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
@@ -188,25 +140,27 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
             raise HTTPException(413, f"{file.filename} is larger than 20 MB: upload a smaller file")
         parsed = parse_upload(file.filename or "upload.csv", content)
         upload_id = store.add_upload(parsed)
-        numeric = parsed.numeric
+        target = parsed.first_target
         return {
             "upload_id": upload_id,
             "name": parsed.name,
-            "columns": numeric,
-            "target": numeric[-1],
-            "features": numeric[:1],
+            "columns": parsed.numeric,
+            "target": target,
+            "features": parsed.first_features(target),
         }
 
     @app.post("/api/sessions")
-    def create_session(settings: SettingsIn) -> dict[str, Any]:
+    def create_session(body: SettingsIn) -> dict[str, Any]:  # type: ignore[valid-type]
         """Start a descent at w = 0, b = 0."""
-        values = settings.model_dump()
-        values["features"] = tuple(values["features"]) if values["features"] else None
-        session = store.create(Settings(**values))
-        return _finite(session.state())
+        try:
+            settings = Settings.from_page(**body.model_dump())  # type: ignore[attr-defined]
+        except InvalidInputError as err:  # an option value FitOptions does not accept
+            raise HTTPException(422, str(err)) from None
+        return _finite(store.create(settings).state())
 
     @app.get("/api/sessions/{session_id}")
     def get_session(session_id: str) -> dict[str, Any]:
+        """Where the session stands."""
         with _locked(store, session_id) as session:
             return _finite(session.state(since=session.step_count))
 
@@ -218,6 +172,7 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
 
     @app.post("/api/sessions/{session_id}/reset")
     def reset(session_id: str) -> dict[str, Any]:
+        """Back to w = 0, b = 0 with the same data and options."""
         with _locked(store, session_id) as session:
             return _finite(session.reset())
 
@@ -225,21 +180,18 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
     def surface(session_id: str, body: SurfaceIn) -> dict[str, Any]:
         """Cost contours over the two chosen coefficients around ``path``."""
         with _locked(store, session_id) as session:
-            width = session.problem.X.shape[1] + 1
-            if body.path and any(len(p) != width for p in body.path):
-                raise HTTPException(400, f"every path point needs {width} numbers")
             return _finite(session.surface(body.path, body.coefs))
 
     @app.get("/api/sessions/{session_id}/fewest")
     def fewest(session_id: str) -> dict[str, Any]:
         """The fewest steps any constant learning rate needs on this data, and that rate."""
         with _locked(store, session_id) as session:
-            return _finite(session.fewest_steps())
+            return _finite(fewest_steps(session.objective, session.yardstick))
 
     @app.get("/api/sessions/{session_id}/code")
     def code(session_id: str) -> dict[str, str]:
         """The same descent as Python and as a command line."""
         with _locked(store, session_id) as session:
-            return session.code()
+            return exported_code(session.data, session.settings.options, session.step_count)
 
     return app

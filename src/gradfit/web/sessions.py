@@ -1,130 +1,74 @@
 """Playground sessions: one descent per browser tab, stepped by the engine itself.
 
-A ``Session`` holds the data, the settings and the paused fit; ``step(n)`` resumes
-it for ``n`` steps with ``fit(max_steps=n, warm_start=...)`` so that every number
-the page shows comes from the same loop the library runs. No web framework here:
-``gradfit.web.app`` turns these objects into HTTP.
+A ``Session`` keeps the ``Objective`` of its data and the ``FitOptions`` the page
+chose; ``step(n)`` resumes the paused descent for ``n`` steps with
+``gradfit.train.run`` (``max_steps=n`` from the kept ``TrainState``), so that every
+number the page shows comes from the same loop the library runs. ``state`` is what
+the page shows after each request. No web framework here: ``gradfit.web.app`` turns
+these objects into HTTP.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from gradfit.data import Dataset, load_dataset, make_article_b
-from gradfit.data.files import numeric_columns, parse_csv, table_from_columns
-from gradfit.exceptions import DivergenceError, InvalidInputError
+from gradfit.data.batching import resolve_batch_size
+from gradfit.data.source import ArraySource
+from gradfit.exceptions import DivergenceError
 from gradfit.explain import explain_record
-from gradfit.surface import loss_at, optimum, surface_grid
-from gradfit.train import FitResult, Problem, StepRecord, fit
+from gradfit.model import Objective
+from gradfit.train import FitResult, History, StepRecord, run
+from gradfit.train.advice import stable_lr
+from gradfit.web.datasets import SessionData, load_data
+from gradfit.web.settings import Settings
+from gradfit.web.uploads import Upload
+from gradfit.web.views import data_view, history_points, success_view, surface_view
+from gradfit.web.yardstick import Yardstick
 
-__all__ = ["MAX_UPLOAD_BYTES", "Session", "SessionStore", "Settings", "Upload"]
-
-MAX_UPLOAD_BYTES = 20 * 2**20
-MAX_COLUMNS = 200
-MAX_ROWS_SHOWN = 500
-# Success: the excess loss over the least-squares minimum is down to this fraction of
-# where it started.
-SUCCESS_TOL = 1e-6
-SEARCH_MAX_STEPS = 5000
-
-DATASETS = ("davis", "article_b", "bdims", "upload")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the page chose; all of it is in the URL."""
-
-    dataset: str = "davis"
-    target: str | None = None
-    features: tuple[str, ...] | None = None
-    upload_id: str | None = None
-    mode: Literal["full", "mini", "sgd"] = "full"
-    batch_size: int = 32
-    optimizer: str = "gd"
-    lr: float = 0.01
-    beta: float = 0.9
-    standardize: bool = True
-    seed: int = 0
-
-    @property
-    def rows_per_step(self) -> int | None:
-        return {"full": None, "mini": self.batch_size, "sgd": 1}[self.mode]
-
-
-@dataclass
-class Upload:
-    name: str
-    columns: dict[str, list[str]]
-
-    @property
-    def numeric(self) -> list[str]:
-        return numeric_columns(self.columns)
-
-
-def parse_upload(name: str, content: bytes) -> Upload:
-    """Check an uploaded file (size, text, CSV, columns) and keep its columns."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise InvalidInputError(f"{name} is larger than 20 MB: upload a smaller CSV file")
-    if not content.strip():
-        raise InvalidInputError(f"{name} is empty: upload a CSV file with a header and data")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInputError(f"{name} is not a text CSV file: save it as UTF-8 CSV") from None
-    columns = parse_csv(text, name)
-    if len(columns) > MAX_COLUMNS:
-        raise InvalidInputError(
-            f"{name} has {len(columns)} columns, more than {MAX_COLUMNS}: keep the ones you need"
-        )
-    upload = Upload(name, columns)
-    if len(upload.numeric) < 2:
-        raise InvalidInputError(
-            f"{name} has fewer than two numeric columns: a regression needs a feature and a target"
-        )
-    return upload
-
-
-def load(settings: Settings, uploads: dict[str, Upload]) -> Dataset:
-    """The data set a session descends on."""
-    if settings.dataset == "article_b":
-        return make_article_b(5000, seed=0)
-    if settings.dataset in ("davis", "bdims"):
-        features = list(settings.features) if settings.features else None
-        if settings.dataset == "bdims" and features is None:
-            features = ["hgt"]
-        return load_dataset(settings.dataset, target=settings.target, features=features)
-    if settings.dataset == "upload":
-        upload = uploads.get(settings.upload_id or "")
-        if upload is None:
-            raise InvalidInputError(
-                "the uploaded file is gone (server restarted?): upload it again"
-            )
-        target = settings.target or upload.numeric[-1]
-        features = list(settings.features) if settings.features else None
-        if features is None:
-            features = [c for c in upload.numeric if c != target][:1]
-        return table_from_columns(upload.columns, upload.name, target=target, features=features)
-    raise InvalidInputError(f"unknown data set {settings.dataset!r}: choose one of {DATASETS}")
+__all__ = ["Session"]
 
 
 @dataclass
 class Session:
-    """One descent, paused between requests."""
+    """One descent, paused between requests.
+
+    Attributes
+    ----------
+    settings : Settings
+        The data chosen and the options the descent runs with.
+    data : SessionData
+        The rows, and where they came from.
+    objective : Objective
+        The loss over those rows, built once for the session.
+    yardstick : Yardstick
+        The least-squares minimum the session is measured against.
+    id : str
+    result : FitResult or None
+        The last run (None before the first step): its ``state`` resumes the descent.
+    status : {'ready', 'running', 'converged', 'diverged'}
+    message : str
+        Why the descent stopped, once it has.
+    last_record : StepRecord or None
+        The last step taken, which the page explains.
+    success_step : int or None
+        The first step that reached the minimum.
+    lock : threading.Lock
+        Held by one request at a time.
+    touched : float
+        When the session was last used (``time.monotonic``).
+    """
 
     settings: Settings
-    data: Dataset
-    problem: Problem
-    star: np.ndarray
-    best_loss: float
-    start_loss: float
+    data: SessionData
+    objective: Objective
+    yardstick: Yardstick
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     result: FitResult | None = None
     status: str = "ready"
@@ -135,19 +79,24 @@ class Session:
     touched: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def create(cls, settings: Settings, uploads: dict[str, Upload]) -> Session:
-        data = load(settings, uploads)
-        problem = Problem(
-            data.X,
-            data.y,
-            standardize=settings.standardize,
-            batch_size=settings.rows_per_step,
-            feature_names=data.feature_names,
+    def create(cls, settings: Settings, uploads: Mapping[str, Upload]) -> Session:
+        """A session at ``w = 0, b = 0`` on the data ``settings`` choose.
+
+        Raises
+        ------
+        InvalidInputError
+            The data cannot be loaded as chosen (see ``gradfit.web.datasets.load_data``).
+        """
+        data = load_data(settings.data, uploads)
+        d = data.dataset
+        source = ArraySource(d.X, d.y, feature_names=d.feature_names, target_name=d.target_name)
+        options = settings.options
+        objective = Objective(
+            source,
+            scaling=options.standardize,
+            path=options.path,  # FitOptions checked it
         )
-        d = problem.X.shape[1]
-        star, best = optimum(problem)
-        start = problem.evaluator()(np.zeros(d + 1))[0]
-        return cls(settings, data, problem, star, best, start)
+        return cls(settings, data, objective, Yardstick.of(objective))
 
     # -- stepping ---------------------------------------------------------------------
 
@@ -157,40 +106,32 @@ class Session:
 
     @property
     def theta(self) -> np.ndarray:
-        return np.zeros(self.problem.X.shape[1] + 1) if self.result is None else self.result.theta
+        """``[w, b]`` in descent coordinates."""
+        return np.zeros(self.objective.n_params) if self.result is None else self.result.theta
 
     @property
     def loss(self) -> float:
-        return self.start_loss if self.result is None else self.result.loss
-
-    def _succeeded(self, loss: float) -> bool:
-        target = SUCCESS_TOL * max(self.start_loss - self.best_loss, 1e-300)
-        return loss - self.best_loss <= target
+        return self.yardstick.start_loss if self.result is None else self.result.loss
 
     def step(self, n: int = 1) -> dict[str, Any]:
-        """Take ``n`` steps (fewer if the descent converges or diverges first)."""
+        """Take ``n`` steps (fewer if the descent converges or diverges first).
+
+        Returns
+        -------
+        dict
+            The new ``state``, with the points recorded by these steps.
+        """
         if self.status in ("diverged", "converged"):
             return self.state(since=self.step_count)
-        s = self.settings
         since = self.step_count
         records: list[StepRecord] = []
+        paused = None if self.result is None else self.result.state
         try:
-            self.result = fit(
-                self.problem.X,
-                self.problem.y,
-                lr=s.lr,
-                optimizer=s.optimizer,
-                beta=s.beta,
-                max_iter=10**9,
-                tol=0,
-                gtol=1e-12,
-                shuffle=True,
-                random_state=s.seed,
-                history_stride=1,
-                max_steps=n,
+            self.result = run(
+                self.objective,
+                self.settings.options.replace(max_steps=n),
+                paused,
                 on_step=records.append,
-                warm_start=self.result,
-                problem=self.problem,
             )
         except DivergenceError as err:
             self.status, self.message = "diverged", str(err)
@@ -203,215 +144,58 @@ class Session:
             self.status = "running"
         history = self.result.history
         if self.success_step is None:
-            # the first step whose parameters reach the minimum, even inside a batch of n
-            losses = loss_at(self.problem, history.theta)
-            reached = np.flatnonzero([self._succeeded(v) for v in losses])
-            if reached.size:
-                self.success_step = int(history.step[reached[0]])
+            self.success_step = self.yardstick.first_success(self.objective, history)
         return self.state(since=since, history=history)
 
     def reset(self) -> dict[str, Any]:
+        """Back to ``w = 0, b = 0`` and step 0, with the same data and options."""
         self.result, self.status, self.message = None, "ready", ""
         self.last_record, self.success_step = None, None
         return self.state(since=0)
 
     # -- what the page shows -----------------------------------------------------------
 
-    def state(self, since: int = 0, history: Any = None) -> dict[str, Any]:
-        coef = self.problem.scaling.to_original(self.theta)
+    def state(self, since: int = 0, history: History | None = None) -> dict[str, Any]:
+        """Where the descent stands, the points recorded from step ``since``, the last
+        step explained, and the data chart."""
+        d = self.data.dataset
+        coef = self.objective.scaling.to_original(self.theta)
+        options = self.settings.options
         out: dict[str, Any] = {
             "session": self.id,
             "step": self.step_count,
             "status": self.status,
             "message": self.message,
             "loss": self.loss,
-            "best_loss": self.best_loss,
+            "best_loss": self.yardstick.best_loss,
             "w": coef[:-1].tolist(),
             "b": float(coef[-1]),
             "theta": self.theta.tolist(),
-            "feature_names": self.data.feature_names,
-            "target": self.data.target_name,
-            "success": None,
-            "points": {"step": [], "loss": [], "theta": []},
+            "feature_names": d.feature_names,
+            "target": d.target_name,
+            "success": None if self.success_step is None else success_view(self.success_step),
+            "points": history_points(history, since),
             "explain": None,
         }
-        if history is not None and len(history):
-            keep = history.step >= since
-            out["points"] = {
-                "step": history.step[keep].tolist(),
-                "loss": history.loss[keep].tolist(),
-                "theta": history.theta[keep].tolist(),
-            }
         if self.last_record is not None:
             out["explain"] = explain_record(
-                self.problem, self.last_record, self.settings.optimizer, self.data.target_name
+                self.objective, self.last_record, options.rule.name, d.target_name
             ).to_dict()
-        if self.success_step is not None:
-            out["success"] = {
-                "steps": self.success_step,
-                "message": (
-                    f"You reached the least-squares minimum in {self.success_step} steps. "
-                    "Can you do it in fewer steps?"
-                ),
-            }
-        if self.status == "diverged" and self.settings.optimizer != "adam":
-            out["stable_lr"] = self.problem.stable_lr(self.settings.optimizer, self.settings.beta)
-        out["view"] = self.view()
+        if self.status == "diverged":
+            batch_size = resolve_batch_size(options.batch_size, self.objective.n_rows)
+            stable = stable_lr(self.objective, options.rule, options.beta_value, batch_size)
+            if stable is not None:  # None: no bound is known for this rule (Adam)
+                out["stable_lr"] = stable
+        out["view"] = data_view(d.X, d.y, coef)
         return out
 
-    def view(self) -> dict[str, Any]:
-        """The data with the current line (one feature) or predicted against actual."""
-        X, y = self.problem.X, self.problem.y
-        coef = self.problem.scaling.to_original(self.theta)
-        idx = np.linspace(0, len(y) - 1, min(len(y), MAX_ROWS_SHOWN)).astype(int)
-        if X.shape[1] == 1:
-            x = np.asarray(X[:, 0]).ravel()
-            lo, hi = float(x.min()), float(x.max())
-            return {
-                "kind": "line",
-                "x": x[idx].tolist(),
-                "y": y[idx].tolist(),
-                "line_x": [lo, hi],
-                "line_y": [coef[0] * lo + coef[1], coef[0] * hi + coef[1]],
-            }
-        pred = np.asarray(X[idx] @ coef[:-1]).ravel() + coef[-1]
-        return {"kind": "scatter", "actual": y[idx].tolist(), "predicted": pred.tolist()}
-
     def surface(
-        self, path: list[list[float]] | None = None, coefs: tuple[int, int] = (0, -1)
+        self, path: Sequence[Sequence[float]] | None = None, coefs: Sequence[int] = (0, -1)
     ) -> dict[str, Any]:
-        """J over two coefficients (others at the optimum), in descent coordinates.
+        """J over two coefficients (others at the optimum) around ``path``, in descent
+        coordinates; without a path, around the way from the start to here.
 
         ``coefs`` index ``[w_0, ..., w_{d-1}, b]``; -1 is the intercept.
         """
-        d = self.problem.X.shape[1]
-        if not all(-d - 1 <= c <= d for c in coefs):
-            raise InvalidInputError(f"coefs must index [w_0 .. w_{d - 1}, b]: got {list(coefs)}")
-        i, j = (c % (d + 1) for c in coefs)
-        if i == j:
-            raise InvalidInputError("coefs must name two different coefficients")
-        trail = np.array(path) if path else np.array([self.theta, np.zeros(d + 1)])
-        A, C, J = surface_grid(self.problem, trail, self.star, i, j, n=60)
-        names = [*self.data.feature_names, "b"]
-        return {
-            "x": A[0].tolist(),
-            "y": C[:, 0].tolist(),
-            "z": J.tolist(),
-            "star": [float(self.star[i]), float(self.star[j])],
-            "labels": [names[i], names[j]],
-            "indices": [i, j],
-        }
-
-    def fewest_steps(self) -> dict[str, Any]:
-        """The fewest steps any constant rate needs here (plain full-batch descent)."""
-        problem = Problem(
-            self.problem.X,
-            self.problem.y,
-            standardize=self.problem.scaling,
-            feature_names=self.data.feature_names,
-        )
-        c = problem.curvature
-        target = SUCCESS_TOL * max(self.start_loss - self.best_loss, 1e-300)
-        rates = sorted({c.best_lr, *np.geomspace(0.05, 1.99, 40) / c.lipschitz})
-        best_steps, best_lr = math.inf, c.best_lr
-        for lr in rates:
-            try:
-                r = fit(
-                    problem.X,
-                    problem.y,
-                    lr=float(lr),
-                    max_iter=SEARCH_MAX_STEPS,
-                    tol=0,
-                    gtol=0,
-                    problem=problem,
-                    history_stride=SEARCH_MAX_STEPS,
-                    callback=lambda p: p.loss - self.best_loss <= target,
-                )
-            except DivergenceError:
-                continue
-            if r.stop.code == "callback" and r.n_steps < best_steps:
-                best_steps, best_lr = r.n_steps, float(lr)
-        return {
-            "steps": None if math.isinf(best_steps) else int(best_steps),
-            "lr": best_lr,
-            "lipschitz": c.lipschitz,
-            "max_stable_lr": c.max_stable_lr,
-            "best_lr": c.best_lr,
-            "condition_number": c.condition_number,
-        }
-
-    def code(self) -> dict[str, str]:
-        """The same descent as Python and as a command line."""
-        s, data = self.settings, self.data
-        batch = s.rows_per_step
-        steps = max(self.step_count, 1)
-        args = (
-            f"lr={s.lr!r}, optimizer={s.optimizer!r}, batch_size={batch!r}, "
-            f"standardize={s.standardize!r}, random_state={s.seed!r}, max_steps={steps}"
-            + (f", beta={s.beta!r}" if s.optimizer != "gd" else "")
-        )
-        columns = f"target={data.target_name!r}, features={data.feature_names!r}"
-        if s.dataset == "article_b":
-            lines = ["import gradfit", "d = gradfit.make_article_b(5000, seed=0)"]
-            source = None
-        elif s.dataset == "upload":
-            source = data.description  # the uploaded file's name
-            lines = [
-                "import gradfit",
-                "from gradfit.data import load_table",
-                f"d = load_table({source!r}, {columns})",
-            ]
-        else:
-            source = s.dataset
-            lines = ["import gradfit", f"d = gradfit.load_dataset({source!r}, {columns})"]
-        lines += [
-            f"result = gradfit.fit(d.X, d.y, {args})",
-            "print(result.w, result.b, result.loss, result.stop)",
-        ]
-        if source is None:
-            cli = (
-                "# article B's data is generated in Python; the CLI takes files and named data sets"
-            )
-        else:
-            cli = (
-                f"gradfit fit {source} --target {data.target_name} --features "
-                f"{' '.join(data.feature_names)} --lr {s.lr!r} --optimizer {s.optimizer} "
-                f"--seed {s.seed} --max-steps {steps}"
-                + (f" --batch-size {batch}" if batch else "")
-                + (" --standardize" if s.standardize else "")
-            )
-        return {"python": "\n".join(lines), "cli": cli}
-
-
-class SessionStore:
-    """Sessions and uploads by id, least recently used dropped beyond a bound."""
-
-    def __init__(self, max_sessions: int = 500, max_uploads: int = 50) -> None:
-        self.sessions: OrderedDict[str, Session] = OrderedDict()
-        self.uploads: OrderedDict[str, Upload] = OrderedDict()
-        self.max_sessions, self.max_uploads = max_sessions, max_uploads
-        self.lock = threading.Lock()
-
-    def create(self, settings: Settings) -> Session:
-        session = Session.create(settings, dict(self.uploads))
-        with self.lock:
-            self.sessions[session.id] = session
-            while len(self.sessions) > self.max_sessions:
-                self.sessions.popitem(last=False)
-        return session
-
-    def get(self, session_id: str) -> Session | None:
-        with self.lock:
-            session = self.sessions.get(session_id)
-            if session is not None:
-                self.sessions.move_to_end(session_id)
-                session.touched = time.monotonic()
-            return session
-
-    def add_upload(self, upload: Upload) -> str:
-        upload_id = uuid.uuid4().hex
-        with self.lock:
-            self.uploads[upload_id] = upload
-            while len(self.uploads) > self.max_uploads:
-                self.uploads.popitem(last=False)
-        return upload_id
+        trail = path or np.array([self.theta, np.zeros(self.objective.n_params)])
+        return surface_view(self.objective, self.yardstick.star, trail, coefs)

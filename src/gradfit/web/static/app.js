@@ -321,8 +321,26 @@ async function upload() {
   }
 }
 
+function fillChoices(rules) {
+  // What the server offers: its shipped data sets (before "your CSV file") and its rules.
+  const upload = $("dataset").querySelector('option[value="upload"]');
+  for (const [name, d] of Object.entries(datasets)) {
+    const option = new Option(`${name}: ${d.target} from ${d.features.join(", ")}`, name);
+    option.title = d.description;
+    $("dataset").add(option, upload);
+  }
+  $("dataset").value = Object.keys(datasets)[0];
+  for (const [name, rule] of Object.entries(rules)) {
+    const option = new Option(name, name);
+    option.title = rule.summary;
+    $("optimizer").add(option);
+  }
+}
+
 async function init() {
-  datasets = await api("GET", "/api/datasets");
+  const [shipped, rules] = await Promise.all([api("GET", "/api/datasets"), api("GET", "/api/rules")]);
+  datasets = shipped;
+  fillChoices(rules);
   const q = new URLSearchParams(location.search);
   if (q.get("dataset")) $("dataset").value = q.get("dataset");
   if (q.get("upload")) uploadId = q.get("upload");

@@ -1,0 +1,201 @@
+"""Where rows come from: a ``Source`` of features, target and weights.
+
+The training loop never touches arrays directly: it asks a source for the rows of a
+batch (``rows``) and the model layer asks it for bounded chunks of all rows
+(``chunks``), from which the mergeable sufficient statistics are reduced. An
+``ArraySource`` holds rows in memory (dense or CSR); sources that stream files or
+partitions of a cluster provide the same three things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+from gradfit.data.validation import check_xy, dense_rows, feature_names_of, is_sparse
+from gradfit.exceptions import InvalidInputError
+
+__all__ = ["ArraySource", "Batch", "Source", "as_source", "check_weights"]
+
+# Rows per chunk: about 32 MiB of float64 values, whatever the width.
+CHUNK_VALUES = 2**22
+
+
+class Batch(NamedTuple):
+    """Some rows of a source: features (dense or CSR), target and weights (None: all 1)."""
+
+    X: Any
+    y: np.ndarray
+    weight: np.ndarray | None
+
+
+@runtime_checkable
+class Source(Protocol):
+    """What the engine needs to know about where rows come from."""
+
+    @property
+    def n_rows(self) -> int: ...
+
+    @property
+    def n_features(self) -> int: ...
+
+    @property
+    def feature_names(self) -> list[str]: ...
+
+    @property
+    def target_name(self) -> str: ...
+
+    def rows(self, idx: np.ndarray | None) -> Batch:
+        """The rows at ``idx`` (None: all rows)."""
+        ...
+
+    def chunks(self, max_rows: int | None = None) -> Iterator[Batch]:
+        """All rows, in order, as dense blocks of bounded size."""
+        ...
+
+
+def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
+    """One finite weight >= 0 per row, not all zero (None: every row weighs 1)."""
+    if sample_weight is None:
+        return None
+    from gradfit.data.validation import as_target
+
+    s = as_target(sample_weight, "sample_weight")
+    if s.shape[0] != n:
+        raise InvalidInputError(
+            f"sample_weight has {s.shape[0]} values for {n} rows: pass one weight per row"
+        )
+    if (s < 0).any():
+        raise InvalidInputError(
+            "sample_weight must be >= 0: drop rows instead of giving them negative weight"
+        )
+    if s.sum() <= 0:
+        raise InvalidInputError(
+            "sample_weight is zero for every row: give at least one row a positive weight"
+        )
+    return s
+
+
+class ArraySource:
+    """Rows held in memory, validated once.
+
+    >>> s = ArraySource([[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0])
+    >>> s.n_rows, s.n_features, s.feature_names
+    (3, 1, ['x0'])
+    >>> s.rows(np.array([2, 0])).y.tolist()
+    [6.0, 2.0]
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        sample_weight: Any = None,
+        feature_names: Sequence[str] | None = None,
+        target_name: str = "y",
+    ) -> None:
+        found = feature_names_of(X)
+        self.X, self.y = check_xy(X, y)
+        d = self.X.shape[1]
+        names = list(feature_names) if feature_names is not None else found
+        if names is None:
+            names = [f"x{j}" for j in range(d)]
+        if len(names) != d:
+            raise InvalidInputError(
+                f"feature_names has {len(names)} names for {d} feature columns: "
+                "give one name per column"
+            )
+        self._feature_names = [str(n) for n in names]
+        self._target_name = str(target_name)
+        self.sample_weight = check_weights(sample_weight, self.X.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self._feature_names
+
+    @property
+    def target_name(self) -> str:
+        return self._target_name
+
+    @property
+    def sparse(self) -> bool:
+        return is_sparse(self.X)
+
+    def rows(self, idx: np.ndarray | None) -> Batch:
+        if idx is None:
+            return Batch(self.X, self.y, self.sample_weight)
+        w = self.sample_weight
+        return Batch(self.X[idx], self.y[idx], None if w is None else w[idx])
+
+    def chunks(self, max_rows: int | None = None) -> Iterator[Batch]:
+        step = max_rows or max(1, CHUNK_VALUES // self.n_features)
+        w = self.sample_weight
+        for start in range(0, self.n_rows, step):
+            stop = start + step
+            yield Batch(
+                dense_rows(self.X, start, stop),
+                self.y[start:stop],
+                None if w is None else w[start:stop],
+            )
+
+    def column_rms(self) -> np.ndarray:
+        """Root-mean-square of each raw feature column."""
+        X: Any = self.X
+        squares = X.multiply(X).sum(axis=0) if is_sparse(X) else np.einsum("ij,ij->j", X, X)
+        return np.sqrt(np.asarray(squares).ravel() / X.shape[0])
+
+
+def as_source(
+    X: Any,
+    y: Any = None,
+    *,
+    sample_weight: Any = None,
+    feature_names: Sequence[str] | None = None,
+    target_name: str | None = None,
+) -> Source:
+    """A source for ``X, y``, or ``X`` itself when it already is one.
+
+    A source carries its own target, weights and names: passing them again is an error,
+    never silently ignored.
+
+    >>> s = as_source([[1.0], [2.0]], [1.0, 2.0])
+    >>> as_source(s) is s
+    True
+    """
+    if isinstance(X, Source) and not hasattr(X, "shape"):
+        given = [
+            name
+            for name, value in (
+                ("y", y),
+                ("sample_weight", sample_weight),
+                ("feature_names", feature_names),
+                ("target_name", target_name),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InvalidInputError(
+                f"X is a data source, which brings its own target, weights and names: "
+                f"leave out {', '.join(given)}"
+            )
+        return X
+    if y is None:
+        raise InvalidInputError("y is missing: pass the target values, one per row of X")
+    return ArraySource(
+        X,
+        y,
+        sample_weight=sample_weight,
+        feature_names=feature_names,
+        target_name=target_name or "y",
+    )

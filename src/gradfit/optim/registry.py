@@ -1,0 +1,207 @@
+"""The update rules gradfit knows by name, and everything it knows about each.
+
+One ``UpdateRule`` per rule: how to build it from a schedule, whether it uses
+``beta``, its largest stable rate and the rate ``lr='auto'`` picks (as factors of
+the curvature ``L``), how many epochs of growing loss count as divergence, and what
+``explain`` shows of its state. The command line's choices, the playground's
+allowed values, ``GDRegressor`` and ``fit`` all read ``RULES``; a rule added with
+``register`` appears in all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradfit.exceptions import InvalidInputError
+from gradfit.optim.alias import adam, gd, momentum, nesterov
+from gradfit.optim.base import GradientTransformation
+from gradfit.optim.schedules import Schedule
+
+__all__ = ["RULES", "ExplainTerm", "UpdateRule", "get_rule", "register", "rule_names"]
+
+
+@dataclass(frozen=True)
+class ExplainTerm:
+    """A vector of a rule's state that ``explain`` writes out: ``label = [values]``."""
+
+    key: str
+    label: str
+    value: Callable[[Any, np.ndarray], np.ndarray]  # (state after the step, direction)
+
+
+@dataclass(frozen=True)
+class UpdateRule:
+    """A named update rule and its theory.
+
+    Parameters
+    ----------
+    name : str
+    build : callable(schedule, beta) -> GradientTransformation
+    summary : str
+        One line for help texts.
+    uses_beta : bool
+        Whether ``beta`` means something to this rule.
+    stable_factor : callable(beta) -> float, or None
+        The largest stable constant rate is ``stable_factor(beta) * 2 / L`` on a
+        quadratic (None: no such bound is known).
+    auto_factor : callable(beta, full_batch) -> float, or None
+        ``lr='auto'`` is ``auto_factor / L`` (full batch: ``2 / (mu + L)`` when
+        ``auto_factor`` returns 0). None: the rule needs a number.
+    patience : float or None
+        Epochs of growing loss that count as divergence; None: the fit's
+        ``divergence_patience``; ``inf``: only a blow-up is divergence.
+    direction : str
+        How the per-parameter step direction is written, with ``{p}`` for the name.
+    terms : tuple of ExplainTerm
+        State vectors ``explain`` shows (none: it shows the gradient).
+    """
+
+    name: str
+    build: Callable[[Schedule, float], GradientTransformation]
+    summary: str
+    uses_beta: bool = False
+    stable_factor: Callable[[float], float] | None = None
+    auto_factor: Callable[[float, bool], float] | None = None
+    patience: float | None = None
+    direction: str = "dJ/d{p}"
+    terms: tuple[ExplainTerm, ...] = ()
+
+    def make(self, schedule: Schedule, beta: float = 0.9) -> GradientTransformation:
+        return self.build(schedule, beta)
+
+    def stable_lr(self, lipschitz: float, beta: float) -> float | None:
+        """Largest stable constant rate for curvature ``lipschitz`` (None: unknown)."""
+        if self.stable_factor is None:
+            return None
+        return self.stable_factor(beta) * 2.0 / lipschitz
+
+    def auto_lr(self, lipschitz: float, best_lr: float, beta: float, full_batch: bool) -> float:
+        """The rate ``lr='auto'`` picks; ``best_lr`` is ``2 / (mu + L)``."""
+        if self.auto_factor is None:
+            raise InvalidInputError(
+                f"lr='auto' is derived from the curvature for {', '.join(auto_rule_names())}; "
+                f"{self.name}'s rate is a distance in parameter space: pass a number, e.g. lr=0.01"
+            )
+        factor = self.auto_factor(beta, full_batch)
+        return best_lr if factor == 0.0 else factor / lipschitz
+
+
+def _state_of(state: Any, field: str) -> Any:
+    """The first transform state in a chain that has ``field``."""
+    for part in state if isinstance(state, tuple) and not hasattr(state, "_fields") else (state,):
+        if hasattr(part, field):
+            return getattr(part, field)
+    raise KeyError(field)
+
+
+def _momentum_auto(beta: float, full_batch: bool) -> float:
+    # Momentum multiplies a step by up to 1 / (1 - beta): with noisy batches, keep
+    # the long-run step of plain descent at 1 / L_b.
+    return 1.0 if full_batch else 1.0 - beta
+
+
+_VELOCITY = ExplainTerm(
+    "velocity", "velocity v = g + beta * v_prev", lambda s, d: _state_of(s, "velocity")
+)
+
+RULES: dict[str, UpdateRule] = {}
+
+
+def register(rule: UpdateRule) -> UpdateRule:
+    """Make ``rule`` known by its name everywhere (CLI, playground, estimator, ``fit``)."""
+    RULES[rule.name] = rule
+    return rule
+
+
+def rule_names() -> tuple[str, ...]:
+    return tuple(RULES)
+
+
+def auto_rule_names() -> tuple[str, ...]:
+    return tuple(name for name, rule in RULES.items() if rule.auto_factor is not None)
+
+
+def get_rule(name: str) -> UpdateRule:
+    """The rule called ``name``, or an error listing the known ones.
+
+    >>> get_rule("momentum").stable_lr(2.0, beta=0.5)
+    1.5
+    """
+    rule = RULES.get(name) if isinstance(name, str) else None
+    if rule is None:
+        raise InvalidInputError(
+            f"unknown optimizer {name!r}: choose one of {', '.join(RULES)}, "
+            "or pass an UpdateRule or a chain of transforms"
+        )
+    return rule
+
+
+register(
+    UpdateRule(
+        "gd",
+        lambda lr, beta: gd(lr),
+        "plain gradient descent: theta <- theta - lr * g",
+        stable_factor=lambda beta: 1.0,
+        auto_factor=lambda beta, full: 0.0 if full else 1.0,
+    )
+)
+register(
+    UpdateRule(
+        "momentum",
+        momentum,
+        "heavy ball: v <- g + beta v; theta <- theta - lr * v",
+        uses_beta=True,
+        stable_factor=lambda beta: 1.0 + beta,
+        auto_factor=_momentum_auto,
+        direction="v_{p}",
+        terms=(_VELOCITY,),
+    )
+)
+register(
+    UpdateRule(
+        "nesterov",
+        nesterov,
+        "Nesterov momentum: v <- g + beta v; theta <- theta - lr * (g + beta v)",
+        uses_beta=True,
+        stable_factor=lambda beta: (1.0 + beta) / (1.0 + 2.0 * beta),
+        auto_factor=_momentum_auto,
+        direction="(g + beta v)_{p}",
+        terms=(
+            _VELOCITY,
+            ExplainTerm("direction", "look-ahead direction g + beta * v", lambda s, d: d),
+        ),
+    )
+)
+register(
+    UpdateRule(
+        "adam",
+        lambda lr, beta: adam(lr, b1=beta),
+        "Adam: theta <- theta - lr * m_hat / (sqrt(v_hat) + eps); beta is b1",
+        uses_beta=True,
+        # Adam's steps are bounded by lr: its loss may oscillate above the start,
+        # but only a blow-up is divergence.
+        patience=math.inf,
+        direction="direction_{p}",
+        terms=(
+            ExplainTerm(
+                "mu", "first moment m = b1 m_prev + (1 - b1) g", lambda s, d: _state_of(s, "mu")
+            ),
+            ExplainTerm(
+                "nu", "second moment v = b2 v_prev + (1 - b2) g^2", lambda s, d: _state_of(s, "nu")
+            ),
+            ExplainTerm("direction", "direction m_hat / (sqrt(v_hat) + eps)", lambda s, d: d),
+        ),
+    )
+)
+
+
+def custom_rule(transform: GradientTransformation) -> UpdateRule:
+    """A user's own chain as a rule: no theory, and it carries its own learning rate."""
+    return UpdateRule(
+        "custom", lambda lr, beta: transform, "a chain of transforms given by the user"
+    )

@@ -1,0 +1,35 @@
+"""What the loop tells its observers while it runs."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["Progress", "StepRecord"]
+
+
+class Progress(NamedTuple):
+    """Passed to ``callback`` at every epoch boundary; return True to stop."""
+
+    epoch: int
+    step: int
+    loss: float
+    grad_norm: float
+    max_iter: int
+
+
+class StepRecord(NamedTuple):
+    """Everything one step saw and did, passed to ``on_step`` (for ``explain``)."""
+
+    step: int
+    epoch: int
+    rows: np.ndarray | None  # None: all rows
+    theta: np.ndarray  # before the update (descent coordinates)
+    loss: float  # of this step's batch, at theta
+    grad: np.ndarray
+    lr: float
+    state_before: Any
+    state_after: Any
+    updates: np.ndarray
+    theta_next: np.ndarray

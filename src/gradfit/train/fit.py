@@ -1,0 +1,151 @@
+"""``fit(X, y, **options)``: the public convenience that composes the engine's nouns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from gradfit.data.scaling import Scaling
+from gradfit.data.source import Source, as_source
+from gradfit.exceptions import InvalidInputError
+from gradfit.model.objective import Objective
+from gradfit.train.events import Progress, StepRecord
+from gradfit.train.loop import run
+from gradfit.train.options import FitOptions
+from gradfit.train.result import FitResult
+from gradfit.train.state import TrainState
+
+__all__ = ["fit"]
+
+
+def fit(
+    X: Any,
+    y: Any = None,
+    *,
+    sample_weight: Any = None,
+    feature_names: Sequence[str] | None = None,
+    w0: Sequence[float] | np.ndarray | None = None,
+    b0: float = 0.0,
+    warm_start: FitResult | TrainState | None = None,
+    callback: Callable[[Progress], bool | None] | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+    **options: Any,
+) -> FitResult:
+    r"""Fit ``y = X w + b`` by gradient descent on the mean squared error.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), (n_samples,), or a Source
+        The features (a 1-D array is one feature), or a data source that brings
+        its own target, weights and names.
+    y : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of a weighted mean squared error.
+    feature_names : list of str, optional
+        Names used in messages and the history (default: DataFrame columns or x0, x1...).
+    w0, b0 : starting coefficients (original units), default zeros.
+    warm_start : FitResult or TrainState, optional
+        Continue a previous fit: its parameters, optimizer state, step count (so
+        schedules carry on) and scaling. A fit paused by ``max_steps`` resumes exactly
+        where it stood (batch order, stopping state); a finished one begins a new run.
+    callback : callable(Progress) -> bool, optional
+        Called at every epoch boundary; returning True stops the fit.
+    on_step : callable(StepRecord), optional
+        Called after every step with what it saw and did (``gradfit.explain`` uses it).
+    **options
+        The options of ``FitOptions``, checked once:
+
+        lr : float > 0, Schedule or 'auto', default=0.01
+            Learning rate. 'auto' derives it from the curvature of this data (after
+            scaling): the best constant rate :math:`2/(\mu + L)` for full-batch 'gd' and
+            :math:`1/L` with momentum; for batches :math:`1/L_b` (no batch overshoots on
+            average), times :math:`1 - \beta` with momentum. Adam needs a number.
+        optimizer : str, UpdateRule or GradientTransformation, default='gd'
+            A registered rule ('gd', 'momentum', 'nesterov', 'adam', see
+            ``gradfit.optim.RULES``), a rule object, or your own ``chain(...)`` (which
+            carries its own learning rate: then leave ``lr`` out).
+        beta : float in [0, 1), default=0.9
+            Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. Only for
+            rules that use it.
+        batch_size : int >= 1 or None, default=None
+            Rows per step: None for full batch, 1 for stochastic, k for mini-batches.
+        max_iter : int >= 1, default=1000
+            Maximum number of epochs (passes over the data; one step each for full batch).
+        tol : float >= 0, default=1e-12
+            Stop when the full-data loss changes by at most ``tol`` times its value
+            over one epoch. 0 turns it off.
+        gtol : float >= 0, default=1e-8
+            Stop when the full-data gradient norm is at most ``gtol``. 0 turns it off.
+        standardize : bool or Scaling, default=False
+            Run descent on standardized features; coefficients are still reported in
+            original units.
+        shuffle : bool, default=True
+            Reshuffle rows every epoch (mini-batch and stochastic).
+        random_state : int >= 0 or None
+            Seed of the shuffling; a seed reproduces a run exactly.
+        path : {'auto', 'stats', 'direct'}, default='auto'
+            Full-data evaluations from sufficient statistics (O(d^2) per step after one
+            pass) or from the rows (O(n d)). 'auto' uses statistics when
+            ``n >= 2 (d + 1)`` and ``d < 2048``. Both give the same iterates up to rounding.
+        history_stride : int >= 1, optional
+            Record every k-th step; by default every step for full batch and about 100
+            entries per epoch otherwise.
+        record_gap : bool, default=False
+            Also record the relative distance of the coefficients to the least-squares
+            solution (computed once with ``numpy.linalg.lstsq``).
+        divergence_patience : int >= 1, default=5
+            Epochs of growing loss, above the starting loss, that count as divergence.
+        max_steps : int >= 1, optional
+            Pause after this many steps (stop code ``'max_steps'``), even mid-epoch.
+
+    Returns
+    -------
+    FitResult
+        ``.model`` (the line in original units), ``.report`` (history, stop reason,
+        curvature) and ``.state`` (a ``TrainState`` to resume from).
+
+    Raises
+    ------
+    InvalidInputError
+        Bad data or options, or options that contradict each other; the message says
+        how to fix them.
+    DivergenceError
+        The loss grew without bound; the message gives the largest stable rate,
+        a rate that works and whether to standardize.
+
+    Examples
+    --------
+    >>> from gradfit import fit, make_article_b
+    >>> d = make_article_b(500)
+    >>> r = fit(d.X, d.y, lr=0.1, max_iter=500)
+    >>> r.w.round(6).tolist(), round(r.b, 6)
+    ([2.0, 4.0, 5.0, 9.0, 11.0], 2.0)
+    >>> r.stop.code
+    'converged_gradient'
+    """
+    if "problem" in options:
+        raise InvalidInputError(
+            "fit() no longer takes problem=: build an Objective once and call "
+            "gradfit.train.run(objective, FitOptions(...)) for many fits of the same data"
+        )
+    opts = FitOptions(**options)
+    source: Source = as_source(X, y, sample_weight=sample_weight, feature_names=feature_names)
+    state = warm_start.state if isinstance(warm_start, FitResult) else warm_start
+    scaling = opts.standardize
+    if state is not None:
+        if "standardize" in options and not _same_scaling(scaling, state.scaling):
+            raise InvalidInputError(
+                f"the warm start descended with standardize={not state.scaling.is_identity}: "
+                "pass the same, or leave standardize out"
+            )
+        scaling = state.scaling
+    objective = Objective(source, scaling=scaling, path=opts.path)
+    return run(objective, opts, state, w0=w0, b0=b0, callback=callback, on_step=on_step)
+
+
+def _same_scaling(given: bool | Scaling, kept: Scaling) -> bool:
+    if isinstance(given, Scaling):
+        return np.array_equal(given.mean, kept.mean) and np.array_equal(given.scale, kept.scale)
+    return bool(given) == (not kept.is_identity)

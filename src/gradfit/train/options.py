@@ -1,0 +1,366 @@
+"""``FitOptions``: the one validated contract of how a descent runs.
+
+Every option is declared once, in ``OPTIONS``, with its default, the values it
+accepts and a line of help. ``FitOptions`` checks them all when it is made (and the
+rules between them); ``fit``, ``GDRegressor``, the command line (its flags are built
+from the table), the playground (its 422 answers and its OpenAPI bounds) and
+"export as code" (printed from a ``FitOptions``) all go through it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from gradfit.data.scaling import Scaling
+from gradfit.exceptions import InvalidInputError
+from gradfit.optim.base import GradientTransformation
+from gradfit.optim.registry import RULES, UpdateRule, custom_rule, get_rule
+from gradfit.optim.schedules import Schedule, check_lr
+
+__all__ = ["DEFAULT_BETA", "DEFAULT_LR", "OPTIONS", "FitOptions", "Interval", "Option", "flag_of"]
+
+DEFAULT_LR = 0.01
+DEFAULT_BETA = 0.9
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Numbers of one ``kind`` between ``low`` and ``high`` (None: unbounded)."""
+
+    kind: type  # int or float
+    low: float | None
+    high: float | None
+    closed: str = "both"  # 'both', 'left', 'right' or 'neither'
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, bool):
+            return False
+        if self.kind is int:
+            if not isinstance(value, (int, np.integer)):
+                return False
+        elif not isinstance(value, (int, float, np.integer, np.floating)):
+            return False
+        v = float(value)
+        if not math.isfinite(v):
+            return False
+        left = self.closed in ("both", "left")
+        right = self.closed in ("both", "right")
+        if self.low is not None and (v < self.low if left else v <= self.low):
+            return False
+        return not (self.high is not None and (v > self.high if right else v >= self.high))
+
+    def describe(self) -> str:
+        noun = "a whole number" if self.kind is int else "a number"
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>=' if self.closed in ('both', 'left') else '>'} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<=' if self.closed in ('both', 'right') else '<'} {self.high:g}")
+        return f"{noun} {' and '.join(parts)}".strip()
+
+    def bounds(self) -> dict[str, float]:
+        """As pydantic's ``Field`` keywords (``ge``, ``gt``, ``le``, ``lt``)."""
+        out: dict[str, float] = {}
+        if self.low is not None:
+            out["ge" if self.closed in ("both", "left") else "gt"] = self.low
+        if self.high is not None:
+            out["le" if self.closed in ("both", "right") else "lt"] = self.high
+        return out
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: default, accepted values (in order of preference) and help."""
+
+    default: Any
+    accepts: tuple[Any, ...]  # Interval, a literal value, a type, or a callable predicate
+    help: str
+    flag: str | None = ""  # command-line flag; "" derives --name-with-dashes; None: none
+    hint: str = ""
+
+    def accepts_value(self, value: Any) -> bool:
+        for kind in self.accepts:
+            if isinstance(kind, Interval):
+                if value in kind:
+                    return True
+            elif isinstance(kind, type):
+                if isinstance(value, kind):
+                    return True
+            elif callable(kind):
+                if kind(value):
+                    return True
+            elif value is kind or (isinstance(value, str) and value == kind):
+                return True
+        return False
+
+    def describe(self) -> str:
+        words = []
+        for kind in self.accepts:
+            if isinstance(kind, Interval):
+                words.append(kind.describe())
+            elif kind is None:
+                words.append("None")
+            elif isinstance(kind, str):
+                words.append(repr(kind))
+            elif isinstance(kind, type):
+                words.append(f"a {kind.__name__}")
+            else:
+                words.append(getattr(kind, "__doc__", None) or "a valid value")
+        return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+    def interval(self) -> Interval | None:
+        return next((k for k in self.accepts if isinstance(k, Interval)), None)
+
+
+def _is_bool(value: Any) -> bool:
+    """True or False"""
+    return isinstance(value, (bool, np.bool_))
+
+
+def _is_schedule(value: Any) -> bool:
+    """a schedule (a function of the step)"""
+    return callable(value) and not isinstance(value, (type, GradientTransformation, UpdateRule))
+
+
+def _is_rule(value: Any) -> bool:
+    """an UpdateRule or a chain of transforms"""
+    return isinstance(value, (UpdateRule, GradientTransformation))
+
+
+def _rule_name(value: Any) -> bool:
+    """the name of a registered update rule"""
+    return isinstance(value, str) and value in RULES
+
+
+def _describe_rules() -> str:
+    return ", ".join(repr(n) for n in RULES)
+
+
+POSITIVE = Interval(float, 0, None, "neither")
+NONNEGATIVE = Interval(float, 0, None, "both")
+
+OPTIONS: dict[str, Option] = {
+    "lr": Option(
+        None,
+        (POSITIVE, "auto", _is_schedule, None),
+        "learning rate: a number > 0, 'auto' (from the curvature of the data) or a "
+        f"schedule; default {DEFAULT_LR}",
+        hint="try lr=0.01, or lr='auto' to derive it from the data",
+    ),
+    "optimizer": Option(
+        "gd",
+        (_rule_name, _is_rule),
+        "update rule",
+        hint="choose a registered name, or pass an UpdateRule or a chain of transforms",
+    ),
+    "beta": Option(
+        None,
+        (Interval(float, 0, 1, "left"), None),
+        f"momentum of 'momentum' and 'nesterov', Adam's b1; default {DEFAULT_BETA}",
+        hint="try beta=0.9",
+    ),
+    "batch_size": Option(
+        None,
+        (Interval(int, 1, None), None),
+        "rows per step: all rows when not given, 1 for stochastic, k for mini-batches",
+    ),
+    "max_iter": Option(1000, (Interval(int, 1, None),), "maximum number of epochs"),
+    "tol": Option(
+        1e-12,
+        (NONNEGATIVE,),
+        "stop when the full-data loss changes by at most tol relative over an epoch (0: off)",
+    ),
+    "gtol": Option(
+        1e-8, (NONNEGATIVE,), "stop when the full-data gradient norm is at most gtol (0: off)"
+    ),
+    "standardize": Option(
+        False,
+        (_is_bool, Scaling),
+        "descend on standardized features (results stay in original units)",
+    ),
+    "shuffle": Option(
+        True, (_is_bool,), "reshuffle rows every epoch (mini-batch and stochastic)", "--no-shuffle"
+    ),
+    "random_state": Option(
+        None,
+        (Interval(int, 0, 2**63 - 1), None),
+        "seed of the shuffling: a seed reproduces a run exactly",
+        "--seed",
+    ),
+    "path": Option(
+        "auto",
+        ("auto", "stats", "direct"),
+        "full-data evaluations from sufficient statistics ('stats', O(d^2) per step) or "
+        "the rows ('direct'); 'auto' picks",
+    ),
+    "history_stride": Option(
+        None,
+        (Interval(int, 1, None), None),
+        "record every k-th step (default: every step for full batch, ~100 per epoch otherwise)",
+    ),
+    "record_gap": Option(
+        False, (_is_bool,), "also record the distance to the least-squares solution"
+    ),
+    "divergence_patience": Option(
+        5, (Interval(int, 1, None),), "epochs of growing loss that count as divergence"
+    ),
+    "max_steps": Option(
+        None,
+        (Interval(int, 1, None), None),
+        "pause after this many steps, even mid-epoch (resume with warm_start)",
+    ),
+}
+
+
+def flag_of(name: str) -> str | None:
+    """The command-line flag of option ``name`` (None: not on the command line)."""
+    flag = OPTIONS[name].flag
+    return None if flag is None else (flag or "--" + name.replace("_", "-"))
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How a descent runs, checked once: every value and the rules between them.
+
+    Parameters are those of ``OPTIONS`` (see ``gradfit.fit`` for each).
+
+    Examples
+    --------
+    >>> FitOptions(lr=0.1, optimizer="momentum").beta_value
+    0.9
+    >>> FitOptions(optimizer="gd", beta=0.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gradfit.exceptions.InvalidInputError: beta has no effect with optimizer='gd': ...
+    >>> FitOptions(lr=0.5, max_iter=20).to_python()
+    'lr=0.5, max_iter=20'
+    """
+
+    lr: float | str | Schedule | None = None
+    optimizer: str | UpdateRule | GradientTransformation = "gd"
+    beta: float | None = None
+    batch_size: int | None = None
+    max_iter: int = 1000
+    tol: float = 1e-12
+    gtol: float = 1e-8
+    standardize: bool | Scaling = False
+    shuffle: bool = True
+    random_state: int | None = None
+    path: Literal["auto", "stats", "direct"] = "auto"
+    history_stride: int | None = None
+    record_gap: bool = False
+    divergence_patience: int = 5
+    max_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            option = OPTIONS[f.name]
+            if f.name == "lr" and isinstance(value, (int, float, np.number)):
+                check_lr(value)  # the learning rate's own words (finite, > 0)
+            if f.name == "optimizer" and isinstance(value, str):
+                get_rule(value)  # the registry's own words, listing the known rules
+            if not option.accepts_value(value):
+                raise InvalidInputError(
+                    f"{f.name} must be {option.describe()}, got {value!r}"
+                    + (f": {option.hint}" if option.hint else ""),
+                    option=f.name,
+                )
+        rule = self.rule
+        if self.beta is not None and not rule.uses_beta:
+            users = ", ".join(repr(n) for n, r in RULES.items() if r.uses_beta)
+            raise InvalidInputError(
+                f"beta has no effect with optimizer={rule.name!r}: leave it out, "
+                f"or choose one of {users}",
+                option="beta",
+            )
+        if isinstance(self.optimizer, GradientTransformation) and self.lr is not None:
+            raise InvalidInputError(
+                "a chain of transforms carries its own learning rate: leave lr out, or pass "
+                "an UpdateRule, which takes lr",
+                option="lr",
+            )
+        if self.lr == "auto" and rule.auto_factor is None:
+            rule.auto_lr(1.0, 1.0, 0.0, True)  # raises the rule's own explanation
+
+    # -- derived values -----------------------------------------------------------------
+
+    @property
+    def rule(self) -> UpdateRule:
+        """The update rule these options name."""
+        if isinstance(self.optimizer, UpdateRule):
+            return self.optimizer
+        if isinstance(self.optimizer, GradientTransformation):
+            return custom_rule(self.optimizer)
+        return get_rule(self.optimizer)
+
+    @property
+    def lr_value(self) -> float | str | Schedule:
+        return DEFAULT_LR if self.lr is None else self.lr
+
+    @property
+    def beta_value(self) -> float:
+        return DEFAULT_BETA if self.beta is None else float(self.beta)
+
+    def replace(self, **changes: Any) -> FitOptions:
+        """A copy with some options changed (checked again)."""
+        return replace(self, **changes)
+
+    def changed(self) -> dict[str, Any]:
+        """The options that differ from their defaults, in declaration order."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not _same(value, OPTIONS[f.name].default):
+                out[f.name] = value
+        return out
+
+    # -- the same options as code -------------------------------------------------------
+
+    def to_python(self) -> str:
+        """The changed options as keyword arguments of ``gradfit.fit``."""
+        return ", ".join(f"{k}={_python_value(v)}" for k, v in self.changed().items())
+
+    def to_cli(self) -> list[str]:
+        """The changed options as ``gradfit fit`` flags."""
+        out: list[str] = []
+        for name, value in self.changed().items():
+            flag = flag_of(name)
+            if flag is None or not _cli_value_ok(value):
+                raise InvalidInputError(
+                    f"{name}={value!r} has no command-line form: use the Python API"
+                )
+            if isinstance(value, (bool, np.bool_)):
+                out.append(flag)  # booleans are flags that flip the default
+            else:
+                out += [flag, _cli_value(value)]
+        return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Scaling) or isinstance(b, Scaling):
+        return a is b
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _python_value(value: Any) -> str:
+    if isinstance(value, UpdateRule):
+        return repr(value.name)
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
+    return repr(value)
+
+
+def _cli_value_ok(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str, np.number)) and not _is_schedule(value)
+
+
+def _cli_value(value: Any) -> str:
+    return str(value.item() if isinstance(value, np.number) else value)

@@ -1,0 +1,113 @@
+"""The playground's challenge: reach the least-squares minimum, in as few steps as you can.
+
+A ``Yardstick`` knows the minimum of a session's objective and where descent starts;
+it says when a descent has reached the minimum, and ``fewest_steps`` finds how few
+steps any constant learning rate needs (a sweep of plain full-batch descent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradfit.model import Objective
+from gradfit.surface import optimum
+from gradfit.train import FitOptions, History, Progress, sweep
+
+__all__ = ["SEARCH_MAX_STEPS", "SUCCESS_TOL", "Yardstick", "fewest_steps"]
+
+# Success: the excess loss over the least-squares minimum is down to this fraction of
+# where it started.
+SUCCESS_TOL = 1e-6
+# The fewest-steps search gives up on a rate after this many steps.
+SEARCH_MAX_STEPS = 5000
+# Rates tried besides the best constant rate 2 / (mu + L): this many, spread
+# geometrically over the stable range (0.05 / L to 1.99 / L).
+SEARCH_RATES = 40
+
+
+@dataclass(frozen=True)
+class Yardstick:
+    """The minimum a session is measured against, in descent coordinates.
+
+    Attributes
+    ----------
+    star : ndarray
+        The least-squares ``theta``.
+    best_loss : float
+        The loss there.
+    start_loss : float
+        The loss at ``theta = 0``, where every session starts.
+    """
+
+    star: np.ndarray
+    best_loss: float
+    start_loss: float
+
+    @classmethod
+    def of(cls, objective: Objective) -> Yardstick:
+        """The yardstick of ``objective`` (one solve and one evaluation)."""
+        star, best = optimum(objective)
+        start, _ = objective.value_and_grad(np.zeros(objective.n_params))
+        return cls(star, float(best), float(start))
+
+    @property
+    def allowed_excess(self) -> float:
+        """How far above the minimum a loss may be and still count as reaching it."""
+        return SUCCESS_TOL * max(self.start_loss - self.best_loss, 1e-300)
+
+    def reached(self, loss: float) -> bool:
+        """Whether ``loss`` counts as the minimum."""
+        return loss - self.best_loss <= self.allowed_excess
+
+    def first_success(self, objective: Objective, history: History) -> int | None:
+        """The first recorded step whose parameters reach the minimum (None: none does).
+
+        The full-data loss of every recorded ``theta`` is checked, so a success in the
+        middle of a request for many steps is found at its own step.
+        """
+        losses = objective.loss_at(history.theta)
+        reached = np.flatnonzero(losses - self.best_loss <= self.allowed_excess)
+        return int(history.step[reached[0]]) if reached.size else None
+
+
+def fewest_steps(objective: Objective, yardstick: Yardstick) -> dict[str, Any]:
+    """The fewest steps any constant rate needs on ``objective`` (plain full-batch descent).
+
+    Returns
+    -------
+    dict
+        ``steps`` (None when no rate reaches the minimum within ``SEARCH_MAX_STEPS``),
+        the rate ``lr`` that needs them, and the curvature's ``lipschitz``,
+        ``max_stable_lr``, ``best_lr`` and ``condition_number``.
+    """
+    c = objective.curvature
+    rates = sorted({c.best_lr, *np.geomspace(0.05, 1.99, SEARCH_RATES) / c.lipschitz})
+    options = FitOptions(
+        max_iter=SEARCH_MAX_STEPS, tol=0.0, gtol=0.0, history_stride=SEARCH_MAX_STEPS
+    )
+
+    def reached(progress: Progress) -> bool:
+        return yardstick.reached(progress.loss)
+
+    points = sweep(objective, rates, options, until=reached)
+    succeeded = [
+        (p.result.n_steps, p.lr)
+        for p in points
+        if p.result is not None and p.result.stop.code == "callback"
+    ]
+    steps: int | None = None
+    lr = c.best_lr
+    if succeeded:
+        # the fewest steps; among equals, the smallest rate (listed first)
+        steps, lr = min(succeeded, key=lambda s: s[0])
+    return {
+        "steps": steps,
+        "lr": float(lr),
+        "lipschitz": c.lipschitz,
+        "max_stable_lr": c.max_stable_lr,
+        "best_lr": c.best_lr,
+        "condition_number": c.condition_number,
+    }
