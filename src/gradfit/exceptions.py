@@ -67,6 +67,23 @@ class DivergenceError(GradfitError, ArithmeticError):
         self.history = history
 
 
+class GradfitWarning(UserWarning):
+    """Base class of gradfit's warnings: something about a result worth knowing."""
+
+
+class ConvergenceWarning(GradfitWarning):
+    """A fit stopped before reaching the least-squares solution.
+
+    The message says how far it got (digits reached, or the gradient relative to its
+    start) and which setting gets the rest.
+    """
+
+
+class RankDeficiencyWarning(GradfitWarning):
+    """The least-squares solution is not unique (collinear columns, or fewer rows than
+    coefficients): the message says the rank and which minimiser is returned."""
+
+
 class MissingExtraError(GradfitError, ImportError):
     """An optional dependency is missing; the message gives the pip command."""
 
