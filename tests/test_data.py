@@ -35,7 +35,8 @@ def test_bad_input_names_problem_and_fix(X, y, fragment):
 
 
 def test_dataframe_column_named_in_message():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     df = pd.DataFrame({"height": [1.0, 2.0], "age": [3.0, np.nan]})
     with pytest.raises(InvalidInputError, match="column 'age'"):
         check_xy(df, [1.0, 2.0])
@@ -111,12 +112,12 @@ def test_load_table_csv(tmp_path):
         (
             "a,y\n1,2\nq,3\n",
             {"target": "y", "features": ["a"]},
-            "column 'a' of t.csv is not numeric",
+            "t.csv is not numeric (data row 2: 'q')",
         ),
         ("a,y\n", {"target": "y"}, "no data rows"),
         ("a,y\n1,2,3\n", {"target": "y"}, "line 2: 3 fields"),
         ("a,y\n1,2\n", {"target": "z"}, "no column 'z'"),
-        ("a,y\n1,2\n", {}, "--target"),
+        ("a,y\n1,2\n", {}, "to predict: target='NAME' (one of 'a', 'y')"),
     ],
 )
 def test_load_table_errors(tmp_path, content, kwargs, fragment):
@@ -128,7 +129,8 @@ def test_load_table_errors(tmp_path, content, kwargs, fragment):
 
 
 def test_load_table_parquet(tmp_path):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     path = tmp_path / "t.parquet"
     pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 6.0]}).to_parquet(path)
     t = load_table(path, target="y")

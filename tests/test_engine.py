@@ -87,7 +87,7 @@ def test_unknown_optimizer_has_one_wording_everywhere(rng):
 
 def test_warm_start_across_rules_is_a_clear_error(rng):
     X, y = make_problem(rng, n=50, d=2)
-    first = fit(X, y, lr=0.05, max_iter=5)
+    first = fit(X, y, lr=0.05, max_iter=5, tol=0)
     with pytest.raises(InvalidInputError, match=r"made by optimizer='gd'.*keep optimizer='gd'"):
         fit(X, y, lr=0.01, optimizer="adam", warm_start=first)
     model = gradfit.GDRegressor(max_iter=5, tol=0, warm_start=True).fit(X, y)
@@ -101,25 +101,50 @@ def test_warm_start_across_rules_is_a_clear_error(rng):
         (lambda X, y, s: fit(s, y), "leave out y"),
         (lambda X, y, s: fit(s, sample_weight=np.ones(50)), "leave out sample_weight"),
         (lambda X, y, s: fit(X, y, problem=object()), "no longer takes problem="),
-        (lambda X, y, s: fit(X, y, warm_start=fit(X, y, max_iter=2), w0=[1, 2]), "leave w0"),
+        (lambda X, y, s: fit(X, y, warm_start=fit(X, y, max_iter=2, tol=0), w0=[1, 2]), "leave w0"),
         (
             lambda X, y, s: fit(X, y, standardize=False, warm_start=fit(X, y, standardize=True)),
             "descended with standardize=True",
         ),
         (lambda X, y, s: fit(X, y, lr=0.1, optimizer=chain(trace(0.5))), "leave lr out"),
         (lambda X, y, s: fit(X, y, feature_names=["a"]), "1 names for 2 feature columns"),
-        (lambda X, y, s: fit(X[:10], y[:10], warm_start=_paused(X, y)), "over 50 rows"),
+        (
+            lambda X, y, s: fit(X[:10], y[:10], batch_size=4, warm_start=_paused(X, y)),
+            "rows=10 \\(it has 50\\)",
+        ),
+        (
+            lambda X, y, s: fit(X, y, batch_size=5, warm_start=_paused(X, y)),
+            "batch_size=5 \\(it has 4\\)",
+        ),
+        (
+            lambda X, y, s: fit(X, y, batch_size=4, shuffle=False, warm_start=_paused(X, y)),
+            "shuffle=False",
+        ),
+        (lambda X, y, s: fit(X, y, warm_start=fit(X, y).model), "must be a FitResult"),
+        (lambda X, y, s: fit(X, y, foo=1), "unexpected keyword argument 'foo'"),
+        (
+            lambda X, y, s: fit(X, y, optimizer="adam", lr=0.1, divergence_patience=3),
+            "divergence_patience has no effect",
+        ),
     ],
 )
 def test_contradictory_arguments_are_errors_never_ignored(rng, call, fragment):
     X, y = make_problem(rng, n=50, d=2)
     source = ArraySource(X, y)
-    with pytest.raises(InvalidInputError, match=fragment):
+    with pytest.raises((InvalidInputError, TypeError), match=fragment):
         call(X, y, source)
 
 
 def _paused(X, y):
     return fit(X, y, lr=0.01, batch_size=4, max_steps=3, random_state=0)
+
+
+def test_warm_starts_across_different_chains_are_refused(rng):
+    X, y = make_problem(rng, n=50, d=2)
+    heavy = chain(trace(0.5), scale_by_learning_rate(constant(0.05)))
+    first = fit(X, y, optimizer=heavy, max_iter=3, tol=0)
+    with pytest.raises(InvalidInputError, match="its state cannot drive"):
+        fit(X, y, optimizer=chain(scale_by_learning_rate(constant(0.05))), warm_start=first)
 
 
 def test_a_source_is_accepted_like_arrays(rng):

@@ -54,7 +54,7 @@ def test_cost_surface_path_is_the_history(davis, tmp_path):
 
 def test_cost_surface_for_two_of_many_coefficients():
     b = make_article_b(500)
-    r = fit(b.X, b.y, lr=0.1, max_iter=50)
+    r = fit(b.X, b.y, lr=0.1, max_iter=50, tol=0)
     fig = plots.cost_surface(r, b.X, b.y, coefs=(4, 3))
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_xydata(), r.history.theta[:, [4, 3]])
 
@@ -91,7 +91,7 @@ def test_bad_plot_requests(davis, tmp_path):
     with pytest.raises(InvalidInputError, match=r"use a \.png"):
         plots.save(plots.loss_curve(r), tmp_path / "x.jpg")
     b = load_dataset("bdims")
-    rb = fit(b.X, b.y, lr="auto", standardize=True, max_iter=5)
+    rb = fit(b.X, b.y, lr="auto", standardize=True, max_iter=5, tol=0)
     with pytest.raises(InvalidInputError, match="needs one feature"):
         plots.fitted_line(rb, b.X, b.y)
     assert not list(tmp_path.iterdir())

@@ -1,17 +1,29 @@
 """README.md's Python examples run as written, in order, in one namespace."""
 
 import re
+import warnings
 from pathlib import Path
+
+from gradfit.exceptions import ConvergenceWarning
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_python_examples_run():
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    text = README.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= 3
     namespace: dict[str, object] = {}
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for block in blocks:
+            exec(compile(block, str(README), "exec"), namespace)
+    # the one warning the README shows, and no other
+    assert [w.category for w in seen] == [ConvergenceWarning]
+    assert "Try optimizer='svrg'" in str(seen[0].message)
+    r = namespace["r"]
+    assert r.stop.message.startswith("converged: predictions within")  # type: ignore[attr-defined]
+    assert r.report.gap < 1e-15 and r.n_steps == 1  # type: ignore[attr-defined]
     done, paused = namespace["done"], namespace["paused"]
     assert done.converged and done.n_steps > paused.n_steps  # type: ignore[attr-defined]
     points = namespace["points"]

@@ -17,6 +17,7 @@ from gradfit import (
     step_decay,
 )
 from gradfit.data import ArraySource
+from gradfit.exceptions import ConvergenceWarning
 from gradfit.model import Objective
 from gradfit.train import FitOptions, run
 
@@ -60,7 +61,7 @@ def test_coefficients_equal_lstsq(seed, n, d, log_scale, offset, path):
 
 def test_unscaled_fit_converges_to_lstsq(rng):
     X, y = make_problem(rng, n=200, d=3)
-    r = fit(X, y, lr="auto", tol=0, gtol=1e-12)
+    r = fit(X, y, lr="auto", tol=0, standardize=False, gtol=1e-12)
     w, b = least_squares(X, y)
     assert rel_err(np.append(r.w, r.b), np.append(w, b)) <= 1e-10
 
@@ -119,7 +120,7 @@ def test_auto_path_choice(rng):
     # n < 2 (d + 1): rows are cheaper
     assert Objective(ArraySource(X[:5], y[:5])).path == "direct"
     # batches use the statistics for the epoch-end loss
-    assert fit(X, y, batch_size=10, max_iter=1).path == "stats"
+    assert fit(X, y, batch_size=10, max_iter=1, tol=0).path == "stats"
 
 
 def test_full_mini_batch_and_sgd_agree(rng):
@@ -174,15 +175,36 @@ def test_noisy_sgd_approaches_the_optimum_with_a_decaying_rate(rng):
 
 def test_batch_of_all_rows_is_full_batch(rng):
     X, y = make_problem(rng, n=50, d=2)
-    a = fit(X, y, lr=0.1, max_iter=30, tol=0, gtol=0)
-    b = fit(X, y, lr=0.1, max_iter=30, tol=0, gtol=0, batch_size=50, path="direct")
+    a = fit(X, y, lr=0.1, max_iter=30, tol=0, standardize=False)
+    b = fit(
+        X,
+        y,
+        lr=0.1,
+        max_iter=30,
+        tol=0,
+        standardize=False,
+        optimizer="gd",
+        batch_size=50,
+        path="direct",
+    )
     np.testing.assert_allclose(a.history.theta, b.history.theta, rtol=1e-12, atol=1e-12)
 
 
 def test_mini_batch_steps_are_the_gradient_of_each_batch(rng):
     # One-vs-many: k-row steps in order equal steps written out by hand.
     X, y = make_problem(rng, n=10, d=2)
-    r = fit(X, y, lr=0.05, batch_size=4, shuffle=False, max_iter=2, tol=0, gtol=0, history_stride=1)
+    r = fit(
+        X,
+        y,
+        lr=0.05,
+        optimizer="gd",
+        batch_size=4,
+        shuffle=False,
+        max_iter=2,
+        tol=0,
+        standardize=False,
+        history_stride=1,
+    )
     theta = np.zeros(3)
     for _ in range(2):
         for start in (0, 4, 8):
@@ -211,7 +233,17 @@ def test_sgd_steps_equal_sklearn_sgdregressor(rng):
     )
     ref.fit(X, y)
     # sklearn's squared loss is e^2 / 2: its rate eta is our lr = eta / 2
-    r = fit(X, y, lr=eta / 2, batch_size=1, shuffle=False, max_iter=3, tol=0, gtol=0)
+    r = fit(
+        X,
+        y,
+        lr=eta / 2,
+        optimizer="gd",
+        batch_size=1,
+        shuffle=False,
+        max_iter=3,
+        tol=0,
+        standardize=False,
+    )
     np.testing.assert_allclose(r.w, ref.coef_, rtol=1e-10)
     assert r.b == pytest.approx(ref.intercept_[0], rel=1e-10)
 
@@ -228,7 +260,7 @@ def test_every_optimizer_reaches_lstsq(rng, optimizer):
 
 def test_schedules_are_recorded(rng):
     X, y = make_problem(rng, n=50, d=2)
-    r = fit(X, y, lr=step_decay(0.1, factor=0.5, every=3), max_iter=7, tol=0, gtol=0)
+    r = fit(X, y, lr=step_decay(0.1, factor=0.5, every=3), max_iter=7, tol=0, standardize=False)
     np.testing.assert_allclose(r.history.lr[:7], [0.1] * 3 + [0.05] * 3 + [0.025])
 
 
@@ -247,7 +279,7 @@ def test_article_b_lr_auto_needs_few_steps():
 def test_divergence_on_raw_heights_is_caught_and_explained():
     d = load_dataset("davis")
     with pytest.raises(DivergenceError) as err:
-        fit(d.X, d.y, lr=0.01, feature_names=["height"])
+        fit(d.X, d.y, lr=0.01, standardize=False, feature_names=["height"])
     e = err.value
     A = np.column_stack([d.X, np.ones(200)])
     L = np.linalg.eigvalsh(2 / 200 * A.T @ A)[-1]
@@ -259,7 +291,7 @@ def test_divergence_on_raw_heights_is_caught_and_explained():
     assert "lr=0.01" in msg and f"{2 / L:.3g}" in msg and "standardize=True" in msg
     assert np.isfinite(e.history.theta).all()
     # the suggestion works
-    r = fit(d.X, d.y, lr=e.suggested_lr, max_iter=50, tol=0, gtol=0)
+    r = fit(d.X, d.y, lr=e.suggested_lr, max_iter=50, tol=0, standardize=False)
     assert np.isfinite(r.w).all()
 
 
@@ -294,14 +326,17 @@ def test_well_scaled_divergence_does_not_advise_scaling(rng):
 
 def test_stop_reasons(rng):
     X, y = make_problem(rng, n=100, d=2)
-    g = fit(X, y, lr="auto", gtol=1e-6, tol=0)
-    assert g.stop.code == "converged_gradient" and "gradient norm" in g.stop.message
-    assert g.grad_norm <= 1e-6
-    ls = fit(X, y, lr=0.01, gtol=0, tol=1e-6, max_iter=100000)
-    assert ls.stop.code == "converged_loss" and "relative loss change" in str(ls.stop)
-    m = fit(X, y, lr=0.001, max_iter=5)
-    assert m.stop.code == "max_iter" and "max_iter reached" in str(m.stop)
-    assert m.n_steps == 5 and not m.converged
+    g = fit(X, y, lr="auto", gtol=1e-6, tol=0, standardize=False)
+    assert g.stop.code == "converged_gradient" and g.grad_norm <= 1e-6
+    t = fit(X, y, tol=1e-9)
+    assert t.stop.code == "converged_gradient" and "std(y) of least squares" in t.stop.message
+    assert t.report.gap <= 1e-9 and t.report.digits >= 9
+    with pytest.warns(ConvergenceWarning, match="stopped early"):
+        early = fit(X, y, lr=1e-4, loss_tol=0.5, n_iter_no_change=2)
+    assert early.stop.code == "no_improvement" and not early.converged
+    with pytest.warns(ConvergenceWarning, match="max_iter reached"):
+        m = fit(X, y, lr=0.001, max_iter=5)
+    assert m.stop.code == "max_iter" and m.n_steps == 5 and not m.converged
     c = fit(X, y, lr=0.001, callback=lambda p: p.epoch >= 3)
     assert c.stop.code == "callback" and c.n_steps == 3
 
@@ -318,9 +353,39 @@ def test_starting_at_the_optimum_takes_no_step(rng):
 
 def test_seed_reproduces_a_run_exactly(rng):
     X, y = make_problem(rng, n=100, d=3)
-    a = fit(X, y, lr=0.01, batch_size=7, random_state=3, max_iter=5, tol=0, gtol=0)
-    b = fit(X, y, lr=0.01, batch_size=7, random_state=3, max_iter=5, tol=0, gtol=0)
-    c = fit(X, y, lr=0.01, batch_size=7, random_state=4, max_iter=5, tol=0, gtol=0)
+    a = fit(
+        X,
+        y,
+        lr=0.01,
+        optimizer="gd",
+        batch_size=7,
+        random_state=3,
+        max_iter=5,
+        tol=0,
+        standardize=False,
+    )
+    b = fit(
+        X,
+        y,
+        lr=0.01,
+        optimizer="gd",
+        batch_size=7,
+        random_state=3,
+        max_iter=5,
+        tol=0,
+        standardize=False,
+    )
+    c = fit(
+        X,
+        y,
+        lr=0.01,
+        optimizer="gd",
+        batch_size=7,
+        random_state=4,
+        max_iter=5,
+        tol=0,
+        standardize=False,
+    )
     np.testing.assert_array_equal(a.history.theta, b.history.theta)
     assert not np.array_equal(a.history.theta, c.history.theta)
 
@@ -364,7 +429,17 @@ def test_history_stride_export_and_gap(rng, tmp_path):
 
 def test_default_stride_bounds_sgd_history(rng):
     X, y = make_problem(rng, n=1000, d=2)
-    r = fit(X, y, lr=0.001, batch_size=1, max_iter=3, random_state=0, tol=0, gtol=0)
+    r = fit(
+        X,
+        y,
+        lr=0.001,
+        optimizer="gd",
+        batch_size=1,
+        max_iter=3,
+        random_state=0,
+        tol=0,
+        standardize=False,
+    )
     assert len(r.history) <= 3 * 100 + 1
     assert len(r.history.epoch_loss) == 4
 
@@ -373,9 +448,11 @@ def test_warm_start_continues_exactly(rng):
     X, y = make_problem(rng, n=100, d=2)
     for opt in ("gd", "adam"):
         sched = inverse_scaling(0.05)
-        whole = fit(X, y, lr=sched, optimizer=opt, max_iter=20, tol=0, gtol=0)
-        half = fit(X, y, lr=sched, optimizer=opt, max_iter=10, tol=0, gtol=0)
-        rest = fit(X, y, lr=sched, optimizer=opt, max_iter=10, tol=0, gtol=0, warm_start=half)
+        whole = fit(X, y, lr=sched, optimizer=opt, max_iter=20, tol=0, standardize=False)
+        half = fit(X, y, lr=sched, optimizer=opt, max_iter=10, tol=0, standardize=False)
+        rest = fit(
+            X, y, lr=sched, optimizer=opt, max_iter=10, tol=0, standardize=False, warm_start=half
+        )
         np.testing.assert_allclose(rest.theta, whole.theta, rtol=1e-13)
         assert rest.n_steps == 20 and rest.history.lr[0] == sched(10)
 
@@ -414,8 +491,15 @@ def test_bad_parameters(rng, kwargs, fragment):
 def test_sample_weight_equals_duplicated_rows(rng):
     X, y = make_problem(rng, n=30, d=2)
     counts = rng.integers(1, 4, 30)
-    a = fit(X, y, sample_weight=counts.astype(float), lr=0.1, max_iter=50, tol=0, gtol=0)
-    b = fit(np.repeat(X, counts, axis=0), np.repeat(y, counts), lr=0.1, max_iter=50, tol=0, gtol=0)
+    a = fit(X, y, sample_weight=counts.astype(float), lr=0.1, max_iter=50, tol=0, standardize=False)
+    b = fit(
+        np.repeat(X, counts, axis=0),
+        np.repeat(y, counts),
+        lr=0.1,
+        max_iter=50,
+        tol=0,
+        standardize=False,
+    )
     np.testing.assert_allclose(a.history.theta, b.history.theta, rtol=1e-10, atol=1e-12)
 
 
@@ -437,10 +521,12 @@ def test_no_warnings_from_a_diverging_fit(rng):
 )
 def test_pausing_with_max_steps_resumes_exactly(rng, kwargs):
     X, y = make_problem(rng, n=40, d=2)
-    whole = fit(X, y, max_iter=4, tol=0, gtol=0, **kwargs)
+    whole = fit(X, y, max_iter=4, tol=0, standardize=False, **kwargs)
     paused, thetas = None, []
     for _ in range(1000):
-        paused = fit(X, y, max_iter=4, tol=0, gtol=0, max_steps=3, warm_start=paused, **kwargs)
+        paused = fit(
+            X, y, max_iter=4, tol=0, standardize=False, max_steps=3, warm_start=paused, **kwargs
+        )
         thetas.append(paused.history.theta[:-1])
         if paused.stop.code != "max_steps":
             break

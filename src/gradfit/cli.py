@@ -1,29 +1,96 @@
 """Command line: ``gradfit demo``, ``fit``, ``lr``, ``explain`` and ``plot``.
 
-Bad input gets one line on stderr and exit code 2, never a traceback.
+Bad input gets one line on stderr and exit code 2, never a traceback; output paths are
+checked before any fit runs; a fit that stops short of the least-squares solution says
+so (``gradfit: warning: ...``) and exits with status 3.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from gradfit.data import ArraySource, Dataset, load_table
+from gradfit import __version__
+from gradfit.data import ArraySource, Dataset
 from gradfit.data.datasets import DATASETS
-from gradfit.exceptions import GradfitError, InvalidInputError
+from gradfit.data.files import close_matches, read_table
+from gradfit.exceptions import ConvergenceWarning, GradfitError, GradfitWarning, InvalidInputError
 from gradfit.model import Objective
 from gradfit.optim import rule_names
 from gradfit.train import FitOptions, fit
 from gradfit.train.options import OPTIONS, Interval, flag_of
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_PIPE_CLOSED",
+    "EXIT_STOPPED_SHORT",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_STOPPED_SHORT = 3
+EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command killed by it
+
+EPILOG = f"""\
+exit status:
+  {EXIT_OK}    done
+  {EXIT_BAD_INPUT}    bad input: one line on stderr says what is wrong and how to fix it
+  {EXIT_STOPPED_SHORT}    the fit stopped short of the least-squares solution: the results are
+       printed, and a warning line on stderr says how far it got and what to change
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_PIPE_CLOSED}  the output was closed before it was all written (gradfit ... | head)"""
+
+HISTORY_SUFFIXES = (".csv", ".json")
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+ANIMATION_SUFFIXES = (".gif",)
 
 
 class _Parser(argparse.ArgumentParser):
+    """Errors as ``InvalidInputError`` (one line, exit 2), with close matches suggested."""
+
+    known_flags: Sequence[str] = ()
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InvalidInputError(f"{message} (see gradfit {self.prog.split()[-1]} --help)")
+        message += self._suggestion(message)
+        see = self.prog if self.prog.startswith("gradfit") else f"gradfit {self.prog}"
+        raise InvalidInputError(f"{message} (see {see} --help)")
+
+    def _suggestion(self, message: str) -> str:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            return close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]))
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            flags = [t.split("=")[0] for t in unknown[1].split() if t.startswith("--")]
+            if flags:
+                return close_matches(flags[0], self.known_flags)
+        return ""
+
+
+def _typed(name: str, interval: Interval) -> Callable[[str], float]:
+    """The argparse type of a numeric option: the expected values named when it fails."""
+    kind: Callable[[str], float] = int if interval.kind is int else float
+
+    def convert(text: str) -> float:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {interval.describe()}, got {text!r}"
+            ) from None
+
+    convert.__name__ = name
+    return convert
 
 
 def _number_or_auto(text: str) -> float | str:
@@ -35,18 +102,39 @@ def _number_or_auto(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"not a number or 'auto': {text!r}") from None
 
 
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type for whole numbers in ``[low, high]``."""
+    interval = Interval(int, low, high)
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value not in interval:
+            raise argparse.ArgumentTypeError(f"must be {interval.describe()}, got {text!r}")
+        return value
+
+    return convert
+
+
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "data", help=f"CSV or Parquet file, or a shipped data set: {', '.join(DATASETS)}"
     )
     p.add_argument("--target", help="column to predict (default: the data set's own)")
-    p.add_argument("--features", nargs="+", help="feature columns (default: all numeric)")
+    p.add_argument(
+        "--features",
+        nargs="+",
+        help="feature columns (default: every numeric column but the target; a row index "
+        "that pandas wrote is left out)",
+    )
 
 
 PLOTS = ("loss", "line", "surface", "surface3d", "rates", "finder", "animation")
 
 # Where the command line's defaults differ from fit()'s: from a shell, let the data
-# choose the rate.
+# choose the rate (for the rules that can; the others keep their own default).
 CLI_DEFAULTS = {"lr": "auto"}
 
 
@@ -59,9 +147,15 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
         default = CLI_DEFAULTS.get(name, option.default)
         shown = f"{option.help} (default: {default})"
         if isinstance(option.default, bool):
-            # a flag that flips the default (--standardize, --no-shuffle)
-            action = "store_false" if option.default else "store_true"
-            p.add_argument(flag, dest=name, action=action, default=None, help=option.help)
+            # --standardize / --no-standardize: both spellings, whatever the default
+            on = "on" if option.default else "off"
+            p.add_argument(
+                _bool_flag(flag),
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"{option.help} (default: {on})",
+            )
             continue
         kwargs: dict[str, Any] = {"dest": name, "default": None, "help": shown}
         interval = option.interval()
@@ -70,32 +164,149 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
         elif name == "lr":
             kwargs["type"] = _number_or_auto
         elif isinstance(interval, Interval):
-            kwargs["type"] = int if interval.kind is int else float
+            kwargs["type"] = _typed(name, interval)
         else:
             kwargs["choices"] = [a for a in option.accepts if isinstance(a, str)]
         p.add_argument(flag, **kwargs)
 
 
+def _bool_flag(flag: str) -> str:
+    """The positive spelling of a yes/no flag (``--no-shuffle``: ``--shuffle``)."""
+    return "--" + flag[len("--no-") :] if flag.startswith("--no-") else flag
+
+
+# -- words: the command line names its flags, never Python's arguments ----------------
+
+# Data arguments of load_table that are flags here.
+_DATA_FLAGS = {"target": "--target", "features": "--features"}
+# Option names safe to rewrite where they stand alone: no English word is spelt so.
+_BARE = re.compile(r"_|^(lr|tol|gtol)$")
+
+
+def _flags() -> dict[str, str]:
+    out = {name: flag for name in OPTIONS if (flag := flag_of(name)) is not None}
+    return {**out, **_DATA_FLAGS}
+
+
+def _cli_words(text: str, option: str | None = None) -> str:
+    """``text`` with Python's option names as command-line flags.
+
+    ``lr=0.01`` becomes ``--lr 0.01``, ``standardize=True`` ``--standardize``,
+    ``max_iter`` ``--max-iter``; ``option`` (the option an error is about) is replaced
+    wherever it stands alone. Quoted names (columns, paths) are left as they are.
+
+    >>> _cli_words("Try lr=0.5 or lr='auto'. standardize=True helps; raise max_iter.")
+    'Try --lr 0.5 or --lr auto. --standardize helps; raise --max-iter.'
+    """
+    flags = _flags()
+    names = "|".join(sorted(map(re.escape, flags), key=len, reverse=True))
+    before = r"(?<![\w/.\\'\"-])"
+    after = r"(?![\w/'\"-]|\.\w)"
+
+    def assignment(m: re.Match[str]) -> str:
+        name, value = m[1], m[2]
+        flag = flags[name]
+        if value in ("True", "False") and name in OPTIONS:
+            on = _bool_flag(flag)
+            return on if value == "True" else "--no-" + on[2:]
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        return f"{flag} {value}"
+
+    value = r"('[^']*'|\"[^\"]*\"|[^\s,;:)'\"]*[^\s,;:)'\".])"
+    text = re.sub(rf"{before}({names})={value}", assignment, text)
+
+    def bare(m: re.Match[str]) -> str:
+        return flags[m[1]]
+
+    alone = [n for n in flags if _BARE.search(n) or n == option]
+    if alone:
+        pattern = "|".join(sorted(map(re.escape, alone), key=len, reverse=True))
+        text = re.sub(rf"{before}({pattern}){after}", bare, text)
+    return text
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- checks before any work ----------------------------------------------------------
+
+
+def _shipped(args: argparse.Namespace) -> str | None:
+    """The shipped data set ``args.data`` names (None: a file)."""
+    key = str(args.data).lower()
+    return key if key in DATASETS else None
+
+
+def _check_columns(args: argparse.Namespace) -> None:
+    """--target and --features that can be meant: no feature twice, none the target."""
+    features = list(args.features or [])
+    twice = sorted({c for c in features if features.count(c) > 1})
+    if twice:
+        raise InvalidInputError(
+            f"--features lists {', '.join(map(repr, twice))} more than once: give each feature once"
+        )
+    key = _shipped(args)
+    target = args.target or (DATASETS[key].target if key else None)
+    if target is not None and target in features:
+        given = "--target" if args.target else f"the target of {key!r}"
+        raise InvalidInputError(
+            f"--features includes {target!r}, which is {given}: a column cannot predict "
+            "itself, leave it out of --features"
+        )
+
+
+def _check_output(path: str, flag: str, suffixes: Sequence[str]) -> None:
+    """An output file that can be written: its extension, its folder, nothing in the way."""
+    target = Path(path)
+    if target.suffix.lower() not in suffixes:
+        names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
+        raise InvalidInputError(f"{flag} must end in {names}, got {path!r}: use a {names} name")
+    if target.is_dir():
+        raise InvalidInputError(f"{flag} {path} is a folder: give a file name inside it")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"{flag} {path}: the folder {str(folder)!r} does not exist: create it first, "
+            "or write somewhere else"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"{flag} {path}: the folder {str(folder)!r} is not writable: write somewhere else"
+        )
+
+
 def _load(args: argparse.Namespace) -> Dataset:
-    return load_table(args.data, target=args.target, features=args.features)
+    """The rows to fit, with a note on stderr for anything left out unasked."""
+    _check_columns(args)
+    loaded = read_table(args.data, target=args.target, features=args.features)
+    for note in loaded.notes():
+        if note.startswith("left out the non-numeric"):
+            note += " (choose the columns with --features)"
+        print(f"gradfit: note: {note}", file=sys.stderr)
+    return loaded.dataset
 
 
 def _options(args: argparse.Namespace, **overrides: Any) -> FitOptions:
     """The options the user gave (and the command line's defaults), checked once."""
     given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
-    values = {**CLI_DEFAULTS, **given, **overrides}
-    try:
-        return FitOptions(**values)
-    except InvalidInputError as err:
-        raise _in_flags(err) from None
+    options = FitOptions(**{**given, **overrides})
+    if "lr" not in overrides and options.lr is None and options.rule.auto_factor is not None:
+        options = options.replace(**CLI_DEFAULTS)  # a rule without 'auto' keeps its own
+    return options
 
 
 def _in_flags(err: InvalidInputError) -> InvalidInputError:
-    """The same error, naming the command-line flag instead of the Python argument."""
-    flag = flag_of(err.option) if err.option else None
-    if flag is None or err.option is None:
-        return err
-    return InvalidInputError(str(err).replace(err.option, flag), option=err.option)
+    """The same error, naming command-line flags instead of Python's arguments.
+
+    >>> str(_in_flags(InvalidInputError("max_iter must be >= 1 or None, got 0", option="max_iter")))
+    '--max-iter must be >= 1, got 0'
+    """
+    text = str(err)
+    if err.option is not None:
+        text = re.sub(r"(,| or) None\b", "", text)  # a command line cannot say None
+    return InvalidInputError(_cli_words(text, err.option), option=err.option)
 
 
 def _fit_kwargs(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
@@ -104,30 +315,41 @@ def _fit_kwargs(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gradfit", description=__doc__)
+    parser = _Parser(
+        prog="gradfit",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gradfit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    demo = sub.add_parser("demo", help="reproduce both tutorial articles")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+
+    demo = command("demo", "reproduce both tutorial articles")
     demo.add_argument("--verbose", action="store_true", help="print every iteration of article B")
     demo.add_argument("--plots", metavar="DIR", help="also write the plots to this folder")
 
-    f = sub.add_parser("fit", help="fit y = X w + b by gradient descent")
+    f = command("fit", "fit y = X w + b by gradient descent")
     _data_args(f)
     _fit_args(f)
     f.add_argument("--history", help="write the history to this .csv or .json file")
 
-    e = sub.add_parser("explain", help="one step written out with your numbers")
+    e = command("explain", "one step written out with your numbers")
     _data_args(e)
     _fit_args(e)
-    e.add_argument("--step", type=int, default=0, help="which step (0 is the first update)")
+    e.add_argument("--step", type=_whole(0), default=0, help="which step (0 is the first update)")
     e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
 
-    pg = sub.add_parser("playground", help="the learning-rate playground in your browser")
+    pg = command("playground", "the learning-rate playground in your browser")
     pg.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    pg.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    pg.add_argument("--port", type=_whole(0, 65535), default=8000, help="port (0: any free port)")
     pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
-    p = sub.add_parser("plot", help="draw the descent: " + ", ".join(PLOTS))
+    p = command("plot", "draw the descent: " + ", ".join(PLOTS))
     p.add_argument("kind", choices=PLOTS)
     _data_args(p)
     _fit_args(p)
@@ -135,31 +357,40 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="a .png, .svg or .pdf file (.gif: animation)"
     )
 
-    lr = sub.add_parser("lr", help="learning-rate theory for a data set")
+    lr = command("lr", "learning-rate theory for a data set")
     _data_args(lr)
-    lr.add_argument("--standardize", action="store_true", help=OPTIONS["standardize"].help)
+    lr.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        default=bool(OPTIONS["standardize"].default),  # as gradfit fit
+        help=OPTIONS["standardize"].help,
+    )
+
+    parser.known_flags = sorted(
+        {s for p in sub.choices.values() for a in p._actions for s in a.option_strings}
+    )
     return parser
 
 
 def _cmd_fit(args: argparse.Namespace) -> None:
+    if args.history:
+        _check_output(args.history, "--history", HISTORY_SUFFIXES)
     options = _options(args)
     data = _load(args)
     result = fit(data.X, data.y, feature_names=data.feature_names, **options.changed())
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
     print(f"{data.target_name} = {terms} + {result.b:.6g}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
-    print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {result.stop}")
+    print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")
     print(f"learning rate: {result.lr}")
     if result.curvature is not None:
         print(f"curvature: {result.curvature.summary()}")
     if args.history:
         path = args.history
-        if path.endswith(".json"):
+        if path.lower().endswith(".json"):
             result.history.to_json(path)
-        elif path.endswith(".csv"):
-            result.history.to_csv(path)
         else:
-            raise InvalidInputError(f"--history must end in .csv or .json, got {path!r}")
+            result.history.to_csv(path)
         print(f"history: {len(result.history)} entries written to {path}")
 
 
@@ -180,7 +411,7 @@ def _cmd_lr(args: argparse.Namespace) -> None:
     for lr in (c.best_lr, c.inverse_lipschitz_lr, 0.1 * c.inverse_lipschitz_lr):
         print(f"  steps to shrink the error 1e8-fold at lr = {lr:.4g}: {c.steps_to_tolerance(lr)}")
     offenders = objective.badly_scaled()
-    if offenders:
+    if offenders and not args.standardize:
         names = ", ".join(f"{n} (rms {v:.3g})" for n, v in offenders)
         print(f"scales differ by orders of magnitude: {names}; try --standardize")
 
@@ -206,6 +437,8 @@ def _cmd_plot(args: argparse.Namespace) -> None:
     from gradfit import plots
 
     out = args.output
+    animation = args.kind == "animation"
+    _check_output(out, "-o/--output", ANIMATION_SUFFIXES if animation else PLOT_SUFFIXES)
     if args.kind in ("rates", "finder"):
         chosen_by_plot = ("lr", "max_iter") if args.kind == "finder" else ("lr",)
         for name in chosen_by_plot:
@@ -214,13 +447,15 @@ def _cmd_plot(args: argparse.Namespace) -> None:
                     f"{flag_of(name)} has no effect on the {args.kind} plot, which sweeps "
                     "learning rates itself: leave it out"
                 )
-        kwargs = _fit_kwargs(args, lr=None)
+        options = _options(args, lr=None)
+        kwargs = options.changed()
+        kwargs.pop("standardize", None)
         data = _load(args)
         maker = plots.lr_comparison if args.kind == "rates" else plots.lr_finder
         fig = maker(
             data.X,
             data.y,
-            standardize=kwargs.pop("standardize", False),
+            standardize=bool(options.standardize),
             feature_names=data.feature_names,
             **kwargs,
         )
@@ -229,7 +464,7 @@ def _cmd_plot(args: argparse.Namespace) -> None:
         kwargs = _fit_kwargs(args)
         data = _load(args)
         result = fit(data.X, data.y, feature_names=data.feature_names, **kwargs)
-        if args.kind == "animation":
+        if animation:
             plots.animate(result, data.X, data.y, out)
         elif args.kind == "loss":
             plots.save(plots.loss_curve(result, data.X, data.y), out)
@@ -241,34 +476,73 @@ def _cmd_plot(args: argparse.Namespace) -> None:
     print(f"{args.kind} plot written to {out}")
 
 
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from gradfit import demo
+
+    if args.plots is not None and Path(args.plots).exists() and not Path(args.plots).is_dir():
+        raise InvalidInputError(f"--plots {args.plots} is a file: give a folder")
+    demo.run(verbose=args.verbose, plots_dir=args.plots)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "demo": _cmd_demo,
+    "fit": _cmd_fit,
+    "lr": _cmd_lr,
+    "explain": _cmd_explain,
+    "plot": _cmd_plot,
+}
+
+
+def _report(caught: Sequence[warnings.WarningMessage]) -> bool:
+    """Print gradfit's warnings, one line each; pass others on. True: a fit stopped short."""
+    stopped_short = False
+    seen: set[str] = set()
+    for w in caught:
+        if not issubclass(w.category, GradfitWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+            continue
+        stopped_short |= issubclass(w.category, ConvergenceWarning)
+        line = _one_line(_cli_words(str(w.message)))
+        if line not in seen:
+            seen.add(line)
+            print(f"gradfit: warning: {line}", file=sys.stderr)
+    return stopped_short
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gradfit`` command."""
+    """Entry point of the ``gradfit`` command; returns the exit status (see ``EPILOG``)."""
+    caught: list[warnings.WarningMessage] = []
+    error: str | None = None
+    status = EXIT_OK
     try:
         args = _parser().parse_args(argv)
-        if args.command == "demo":
-            from gradfit import demo
-
-            demo.run(verbose=args.verbose, plots_dir=args.plots)
-        elif args.command == "playground":
+        if args.command == "playground":
             from gradfit.web import serve
 
             serve(args.host, args.port, open_browser=not args.no_browser)
         else:
-            {"fit": _cmd_fit, "lr": _cmd_lr, "explain": _cmd_explain, "plot": _cmd_plot}[
-                args.command
-            ](args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", GradfitWarning)
+                COMMANDS[args.command](args)
+    except InvalidInputError as err:
+        error, status = str(_in_flags(err)), EXIT_BAD_INPUT
     except GradfitError as err:
-        print(f"gradfit: error: {err}", file=sys.stderr)
-        return 2
+        error, status = _cli_words(str(err)), EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader stopped reading (| head): nothing more to say, and nothing to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = EXIT_PIPE_CLOSED
     except OSError as err:
-        print(
-            f"gradfit: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "),
-            file=sys.stderr,
-        )
-        return 2
+        where = f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")
+        error, status = f"{where}: check the path and its permissions", EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return 130
-    return 0
+        status = EXIT_INTERRUPTED
+    stopped_short = _report(caught)
+    if error is not None:
+        print(f"gradfit: error: {_one_line(error)}", file=sys.stderr)
+    if status == EXIT_OK and stopped_short:
+        status = EXIT_STOPPED_SHORT
+    return status
 
 
 if __name__ == "__main__":

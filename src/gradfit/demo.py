@@ -52,7 +52,14 @@ def article_b(console: Any, verbose: bool = False) -> FitResult:
         "start at w = 0, b = 0; 1000 full-batch iterations."
     )
     result = _with_progress(
-        console, "gradient descent", X=data.X, y=data.y, lr=0.01, max_iter=1000, tol=0, gtol=0
+        console,
+        "gradient descent",
+        X=data.X,
+        y=data.y,
+        lr=0.01,
+        max_iter=1000,
+        tol=0,
+        standardize=False,
     )
     h = result.history
     shown = range(len(h) - 1) if verbose else ARTICLE_B_ROWS
@@ -86,7 +93,7 @@ def article_b(console: Any, verbose: bool = False) -> FitResult:
         highlight=False,
     )
 
-    auto = fit(data.X, data.y, lr="auto", max_iter=1000)
+    auto = fit(data.X, data.y, lr="auto", standardize=False)
     c = auto.curvature
     assert c is not None and c.condition_number is not None
     at_001 = c.steps_to_tolerance(0.01, 1e-8)
@@ -121,7 +128,7 @@ def article_a(console: Any) -> FitResult:
     console.print()
     console.print("[bold]1.[/] lr = 0.01 on raw centimetres, as in the article:")
     try:
-        fit(X, y, lr=0.01, max_iter=1000, feature_names=davis.feature_names)
+        fit(X, y, lr=0.01, standardize=False, feature_names=davis.feature_names)
     except DivergenceError as err:
         console.print(f"  [red]DivergenceError[/]: {err}", highlight=False)
     else:  # pragma: no cover - the data guarantees divergence
@@ -131,7 +138,7 @@ def article_a(console: Any) -> FitResult:
     console.print(
         "[bold]2.[/] the same rate with standardized heights (results in original units):"
     )
-    result = fit(X, y, lr=0.01, standardize=True, max_iter=5000, tol=0)
+    result = fit(X, y, lr=0.01, standardize=True)
     m_ls, b_ls = least_squares(X, y)
     console.print(
         f"  weight = {result.w[0]:.4f} * height + {result.b:.3f}   after {result.n_steps} steps "
@@ -152,7 +159,7 @@ def article_a(console: Any) -> FitResult:
         table.add_column(col, justify="right")
     factors = (0.02, 0.2, 0.5, 1.0, 1.5, 1.9, 2.1)
     rates = [f / c.lipschitz for f in factors]
-    points = sweep(objective, rates, FitOptions(max_iter=5000, tol=0))
+    points = sweep(objective, rates, FitOptions(max_iter=5000))
     for factor, point in zip(factors, points, strict=True):
         if point.error is not None:
             steps, outcome = "-", f"[red]diverged at step {point.error.step}[/]"
@@ -188,7 +195,7 @@ def write_plots(folder: str | os.PathLike[str], console: Any = None) -> list[Pat
     b = make_article_b(5000, seed=0)
     davis = load_dataset("davis")
     X, y, names = davis.X, davis.y, davis.feature_names
-    article_b_fit = fit(b.X, b.y, lr=0.01, max_iter=1000, tol=0, gtol=0)
+    article_b_fit = fit(b.X, b.y, lr=0.01, max_iter=1000, tol=0, standardize=False)
     article_a_fit = fit(X, y, lr=0.1, standardize=True, feature_names=names)
     jobs = [
         ("article_b_loss.png", lambda: plots.loss_curve(article_b_fit, b.X, b.y)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,9 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
 from gradfit.data.source import ArraySource  # noqa: E402
-from gradfit.model import Curvature, Objective  # noqa: E402
+from gradfit.model import Curvature, Objective, SufficientStats  # noqa: E402
+from gradfit.model.objective import STATS_MAX_FEATURES  # noqa: E402
+from gradfit.model.stats import SummarySource  # noqa: E402
 from gradfit.optim import Schedule, exponential_decay, inverse_scaling  # noqa: E402
 from gradfit.optim.base import GradientTransformation  # noqa: E402
 from gradfit.train import (  # noqa: E402
@@ -28,6 +31,8 @@ from gradfit.train import (  # noqa: E402
     resolve_schedule,
     run,
 )
+from gradfit.train.advice import shortfall, stopped_short  # noqa: E402
+from gradfit.train.fit import objective_for  # noqa: E402
 
 __all__ = ["GDRegressor"]
 
@@ -38,12 +43,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     r"""Linear regression by gradient descent on the (weighted) mean squared error.
 
     Exact by default: full-batch descent on standardized features with the best
-    constant learning rate for the data, iterated on sufficient statistics until
-    the gradient has shrunk ``1 / tol``-fold. With ``standardize`` descent starts at
-    ``w = 0`` and ``b = mean(y)`` (the intercept's optimum for centred features),
-    otherwise at zero, as ``SGDRegressor`` does. On a reasonably conditioned design
-    the result equals the least-squares solution to about 1e-8; otherwise it warns
-    (``ConvergenceWarning``) or raises (``DivergenceError``), never silently wrong.
+    constant learning rate for the data, iterated on sufficient statistics until its
+    predictions are certified within ``tol * std(y)`` of the least-squares ones; with a
+    ``batch_size``, variance-reduced steps (SVRG) that converge to the same answer.
+    With ``standardize`` descent starts at ``w = 0`` and ``b = mean(y)`` (the
+    intercept's optimum for centred features), otherwise at zero, as ``SGDRegressor``
+    does. Stopping short warns (``ConvergenceWarning``, saying how far and what to
+    change); divergence raises (``DivergenceError``): never silently wrong. With
+    collinear columns the minimum-norm solution is returned, as ``LinearRegression``
+    does, and ``rank_`` says so.
 
     Parameters
     ----------
@@ -58,9 +66,10 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         Exponent of 'invscaling'.
     decay : float in (0, 1], default=0.999
         Factor per step of 'exponential'.
-    optimizer : str, UpdateRule or chain, default='gd'
+    optimizer : str, UpdateRule, chain or None, default=None
         Update rule: a name registered in ``gradfit.optim.RULES`` ('gd', 'momentum',
-        'nesterov', 'adam', ...), a rule object, or a chain of transforms.
+        'nesterov', 'adam', 'svrg', ...), a rule object, or a chain of transforms.
+        None: 'gd' for full batch, 'svrg' with a ``batch_size``.
     beta : float in [0, 1) or None, default=None
         Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. None: 0.9
         for the rules that use it; setting it for a rule that does not is an error.
@@ -69,13 +78,18 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     max_iter : int >= 1 or None, default=None
         Maximum number of epochs (passes over the data). None: 100000 for full
         batch (a step costs O(d^2) there), 1000 otherwise. Stopping there warns
-        (``ConvergenceWarning``) unless both tolerances are 0.
+        (``ConvergenceWarning``) unless ``tol`` and ``loss_tol`` are 0.
     tol : float >= 0, default=1e-10
-        Stop when the norm of the full-data gradient is at most ``tol`` times its
-        value at the start. 0 turns it off.
+        Converged when the predictions are certified within ``tol * std(y)`` of the
+        least-squares ones (root-mean-square; the bound is ``|g| / sqrt(2 mu)`` with
+        ``g`` the full-data gradient and ``mu`` the smallest curvature), the same
+        meaning as in ``gradfit.fit`` and ``gradfit fit --tol``. 0 turns it off.
     loss_tol : float >= 0, default=0.0
-        Stop when the full-data loss changes by at most ``loss_tol`` relative
-        over an epoch (useful for noisy stochastic descent). 0 turns it off.
+        Early stopping: stop when the full-data loss has not improved by
+        ``loss_tol`` (relative) for ``n_iter_no_change`` epochs. It certifies nothing,
+        so stopping this way warns with the distance reached. 0 turns it off.
+    n_iter_no_change : int >= 1, default=5
+        Epochs without improvement before early stopping.
     standardize : bool, default=True
         Descend on standardized features (weighted moments); ``coef_`` and
         ``intercept_`` are always in original units.
@@ -91,6 +105,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     history_stride : int >= 1 or None, default=None
         Record every k-th step in ``history_`` (None: every step for full batch,
         about 100 per epoch otherwise).
+    max_history : int >= 2 or None, default=1000
+        Keep at most this many entries in ``history_`` (evenly thinned), so that the
+        fitted estimator's size does not grow with the number of steps. None: all.
 
     Attributes
     ----------
@@ -111,6 +128,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         Why the last fit stopped.
     lr_ : float
         The learning rate of the first step (``lr='auto'`` resolved).
+    rank_ : int or None
+        Rank of ``[X 1]``; below ``n_features_in_ + 1`` the least-squares solution is
+        not unique and ``coef_`` is the one with the smallest norm (as in
+        ``LinearRegression``, which also reports ``rank_`` without warning).
+    gap_ : float or None
+        Certified bound on the root-mean-square distance of the predictions to the
+        least-squares ones, relative to ``std(y)``.
     curvature_ : gradfit.Curvature or None
         Learning-rate theory for the fitted data: ``lipschitz``, ``max_stable_lr``,
         ``condition_number``... Always there when the fit used sufficient statistics
@@ -134,18 +158,20 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         schedule: str = "constant",
         power_t: float = 0.25,
         decay: float = 0.999,
-        optimizer: Any = "gd",
+        optimizer: Any = None,
         beta: float | None = None,
         batch_size: int | None = None,
         max_iter: int | None = None,
         tol: float = 1e-10,
         loss_tol: float = 0.0,
+        n_iter_no_change: int = 5,
         standardize: bool = True,
         shuffle: bool = True,
         random_state: int | None = None,
         warm_start: bool = False,
         path: str = "auto",
         history_stride: int | None = None,
+        max_history: int | None = 1000,
     ) -> None:
         self.lr = lr
         self.schedule = schedule
@@ -157,12 +183,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.loss_tol = loss_tol
+        self.n_iter_no_change = n_iter_no_change
         self.standardize = standardize
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
         self.path = path
         self.history_stride = history_stride
+        self.max_history = max_history
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -172,14 +200,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
 
     # -- parameters -------------------------------------------------------------------
 
-    def _check_params(self, max_iter: int = 1) -> FitOptions:
+    def _check_params(self, max_iter: int | None = None) -> FitOptions:
         """The estimator's own constraints, then the engine's contract (``FitOptions``)."""
         if self.schedule not in SCHEDULES:
             raise ValueError(
                 f"schedule must be one of {SCHEDULES}, got {self.schedule!r}: "
                 "or pass a gradfit schedule as lr"
             )
-        for name in ("tol", "power_t"):
+        for name in ("power_t",):
             value = getattr(self, name)
             if (
                 not isinstance(value, numbers.Real)
@@ -194,19 +222,32 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         ):
             raise ValueError(f"max_iter must be an integer >= 1 or None, got {self.max_iter!r}")
         chain = isinstance(self.optimizer, GradientTransformation)
+        own_rate = chain or callable(self.lr)
+        if own_rate and self.schedule != "constant":
+            raise ValueError(
+                f"schedule={self.schedule!r} shapes a numeric or 'auto' lr; "
+                + ("the chain carries its own rate" if chain else "lr is already a schedule")
+                + ": leave schedule at 'constant'"
+            )
+        if chain and self.lr != "auto":
+            raise ValueError(
+                "a chain of transforms carries its own learning rate: leave lr at 'auto'"
+            )
         return FitOptions(
             lr=None if chain else self.lr,
             optimizer=self.optimizer,
             beta=self.beta,
             batch_size=self.batch_size,
             max_iter=max_iter,
-            tol=self.loss_tol,
-            gtol=0.0,
+            tol=self.tol,
+            loss_tol=self.loss_tol,
+            n_iter_no_change=self.n_iter_no_change,
             standardize=self.standardize,
             shuffle=self.shuffle,
             random_state=self.random_state,
             path=self.path,
             history_stride=self.history_stride,
+            max_history=self.max_history,
         )
 
     def _schedule(self, objective: Objective, options: FitOptions) -> Schedule | None:
@@ -242,9 +283,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         *,
         previous: FitResult | None,
         carry_schedule: bool,
-        max_iter: int,
+        max_iter: int | None,
         stopping: bool,
-    ) -> FitResult:
+    ) -> tuple[FitResult, Objective, FitOptions]:
         options = self._check_params(max_iter)
         source = ArraySource(
             X,
@@ -252,10 +293,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             sample_weight=sample_weight,
             feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])] or None,
         )
-        objective = Objective(
-            source,
-            scaling=previous.scaling if previous is not None else self.standardize,
-            path=self.path,  # type: ignore[arg-type]
+        objective = objective_for(
+            source, options, previous.scaling if previous is not None else None
         )
         schedule = (
             previous.lr
@@ -263,23 +302,16 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             else self._schedule(objective, options)
         )
         # Standardized features are centred, so the intercept's optimum is exactly the
-        # mean of y: start there, and the gradient (and tol) measure the slopes alone.
+        # mean of y: start there.
         b0 = float(np.average(y, weights=sample_weight)) if self.standardize else 0.0
-        gtol = 0.0
-        if stopping and self.tol > 0:
-            if previous is not None:
-                start = previous.theta
-            else:
-                start = objective.scaling.to_scaled(np.append(np.zeros(X.shape[1]), b0))
-            gtol = float(self.tol) * float(np.linalg.norm(objective.value_and_grad(start)[1]))
         if objective.path == "stats":
             objective.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
-        options = options.replace(
-            lr=schedule, gtol=gtol, tol=float(self.loss_tol) if stopping else 0.0
-        )
+        options = options.replace(lr=schedule)
+        if not stopping:
+            options = options.replace(tol=0.0, loss_tol=0.0)
         if previous is not None:
-            return run(objective, options, previous.state.new_run())
-        return run(objective, options, b0=b0)
+            return run(objective, options, previous.state.new_run()), objective, options
+        return run(objective, options, b0=b0), objective, options
 
     def _store(self, result: FitResult, *, accumulate: bool) -> None:
         self._result = result
@@ -295,6 +327,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.stop_reason_: StopReason = result.stop
         self.lr_ = float(result.lr(0)) if result.lr is not None else float("nan")
         self.curvature_: Curvature | None = result.curvature
+        self.rank_: int | None = result.report.rank
+        self.gap_: float | None = result.report.gap
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GDRegressor:
         """Fit by gradient descent until converged (or ``max_iter`` epochs, with a warning).
@@ -316,33 +350,41 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         previous = getattr(self, "_result", None) if self.warm_start else None
         if previous is not None and previous.theta.shape[0] != X.shape[1] + 1:
             previous = None
-        max_iter = self.max_iter or (100_000 if self.batch_size is None else 1000)
-        result = self._run(
+        result, objective, options = self._run(
             X,
             y,
             sample_weight,
             previous=previous,
             carry_schedule=False,
-            max_iter=max_iter,
+            max_iter=self.max_iter,
             stopping=True,
         )
         self._store(result, accumulate=False)
-        if result.stop.code == "max_iter" and (self.tol > 0 or self.loss_tol > 0):
-            warnings.warn(
-                f"GDRegressor stopped before converging: {result.stop}. Increase max_iter, "
-                "raise tol, standardize, or use lr='auto'.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self._warn_if_short(result, objective, options)
         return self
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> GDRegressor:
-        """One pass over these rows with the chosen batching.
+    def _warn_if_short(self, result: FitResult, objective: Objective, options: FitOptions) -> None:
+        if stopped_short(result, options):
+            warnings.warn(
+                f"GDRegressor {shortfall(result, objective, options)}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
-        Unlike ``SGDRegressor.partial_fit``, the learning-rate schedule and the
-        optimizer state (momentum, Adam's moments) carry on across calls, so k calls
-        on k chunks make the same steps as one epoch over the concatenated rows.
-        The feature scaling is fixed by the first call.
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> GDRegressor:
+        """One pass over these rows with the chosen batching, then least squares of all
+        rows seen so far.
+
+        The pass makes the visible steps: unlike ``SGDRegressor.partial_fit``, the
+        learning-rate schedule and the optimizer state (momentum, Adam's moments) carry
+        on across calls. The feature scaling is fixed by the first call (from its rows
+        when ``standardize=True``). Then, when ``tol > 0`` and there are fewer than 2048
+        features, full-batch steps on the merged sufficient statistics of every row
+        seen so far bring the coefficients to their least-squares solution (certified
+        within ``tol * std(y)``, whatever order the chunks came in; a warning says how
+        far it got otherwise). With ``tol=0`` only the pass is made: k calls on k
+        chunks then make the same steps as one epoch over the concatenated rows when the
+        scaling is the same (``standardize=False``, or a ``Scaling`` given).
 
         Returns
         -------
@@ -352,8 +394,18 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         if first:
             self._check_params()
         X, y, sample_weight = self._validate(X, y, sample_weight, reset=first)
+        chunk = (
+            SufficientStats.from_arrays(X, y, sample_weight)
+            if X.shape[1] + 1 <= STATS_MAX_FEATURES
+            else None
+        )
+        seen = getattr(self, "_seen", None)
+        if first or seen is None or chunk is None:
+            self._seen = None if chunk is None else (chunk, X.shape[0])
+        else:
+            self._seen = (seen[0].merge(chunk), seen[1] + X.shape[0])
         previous = None if first else self._result
-        result = self._run(
+        result, _, _ = self._run(
             X,
             y,
             sample_weight,
@@ -362,8 +414,23 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             max_iter=1,
             stopping=False,
         )
+        if self.tol > 0 and self._seen is not None:
+            result = self._least_squares_of_all_seen(result)
         self._store(result, accumulate=not first)
         return self
+
+    def _least_squares_of_all_seen(self, result: FitResult) -> FitResult:
+        """Full-batch descent on the statistics of every row seen, from where the pass
+        left the coefficients; the rule's own state carries on for the next pass."""
+        assert self._seen is not None
+        stats, n_rows = self._seen
+        summary = SummarySource(stats, n_rows, result.model.feature_names)
+        objective = Objective(summary, scaling=result.scaling)
+        options = FitOptions(tol=self.tol, max_iter=self.max_iter, max_history=self.max_history)
+        refined = run(objective, options, w0=result.w, b0=result.b)
+        self._warn_if_short(refined, objective, options)
+        state = result.state._replace(theta=refined.state.theta)
+        return replace(result, model=refined.model, report=refined.report, state=state)
 
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_ + intercept_``."""

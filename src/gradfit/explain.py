@@ -20,8 +20,9 @@ from gradfit.data.source import as_source
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model import Objective
-from gradfit.optim.registry import RULES
-from gradfit.train import FitOptions, StepRecord, run
+from gradfit.optim.registry import UpdateRule, get_rule
+from gradfit.train import StepRecord, run
+from gradfit.train.fit import objective_for, options_of
 
 __all__ = ["StepExplanation", "explain", "explain_record"]
 
@@ -85,6 +86,7 @@ class StepExplanation:
     normaliser: float  # the N of 2/N: batch rows (times the mean weight when weighted)
     weights: np.ndarray | None = None
     terms: dict[str, np.ndarray] = field(default_factory=dict)
+    rule: UpdateRule = field(default_factory=lambda: get_rule("gd"), repr=False)
 
     # -- the derivation as (label, formula, value) lines -------------------------------
 
@@ -108,8 +110,8 @@ class StepExplanation:
     def _rule_lines(self) -> list[str]:
         """The update rule with its numbers: the state ``explain`` shows for this rule."""
         m, _ = self._names()
-        rule = RULES.get(self.optimizer)
-        if rule is None or not rule.terms:
+        rule = self.rule
+        if not rule.terms:
             g = np.append(self.grad_w, self.grad_b)
             return [f"gradient g = [dJ/d{m}, dJ/db] = {_vec(g)}"]
         return [f"{t.label} = {_vec(self.terms[t.key])}" for t in rule.terms]
@@ -186,8 +188,7 @@ class StepExplanation:
         return out
 
     def _direction_name(self, param: str) -> str:
-        rule = RULES.get(self.optimizer)
-        return (rule.direction if rule else "direction_{p}").format(p=param)
+        return self.rule.direction.format(p=param)
 
     def to_text(self) -> str:
         return "\n".join(self.lines())
@@ -308,12 +309,15 @@ def explain(
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
         raise InvalidInputError(f"step must be a whole number >= 0, got {step!r}")
     sample_weight = fit_args.pop("sample_weight", None)
-    options = FitOptions(**fit_args)
-    objective = Objective(
-        as_source(X, y, sample_weight=sample_weight, feature_names=feature_names),
-        scaling=options.standardize,
-        path=options.path,
-    )
+    w0, b0 = fit_args.pop("w0", None), fit_args.pop("b0", 0.0)
+    options = options_of(fit_args, "explain")
+    if options.rule.name == "custom":
+        raise InvalidInputError(
+            "explain writes out the formulas of the rules it knows; a chain of transforms "
+            "has none to show: register it as an UpdateRule, or explain a named rule"
+        )
+    source = as_source(X, y, sample_weight=sample_weight, feature_names=feature_names)
+    objective = objective_for(source, options)
     captured: list[StepRecord] = []
 
     def capture(record: StepRecord) -> None:
@@ -327,7 +331,7 @@ def explain(
             max_iter=step // steps_per_epoch(objective.n_rows, batch_size) + 1
         )
     try:
-        result = run(objective, options, on_step=capture)
+        result = run(objective, options, w0=w0, b0=b0, on_step=capture)
     except _StepCapturedError:
         pass
     else:
@@ -336,11 +340,11 @@ def explain(
             f"({result.stop}): "
             f"choose a step below {result.n_steps}, or raise max_iter"
         )
-    return explain_record(objective, captured[0], options.rule.name, target_name)
+    return explain_record(objective, captured[0], options.rule, target_name)
 
 
 def explain_record(
-    objective: Objective, r: StepRecord, optimizer: str, target_name: str = "y"
+    objective: Objective, r: StepRecord, rule: UpdateRule, target_name: str = "y"
 ) -> StepExplanation:
     """The explanation of a step the engine reported through ``run(on_step=...)``."""
     rows = r.rows
@@ -348,9 +352,8 @@ def explain_record(
     xb = objective.scaling.apply(dense_rows(batch.X, 0, batch.X.shape[0]))
     yb, weights = batch.y, batch.weight
     predictions = xb @ r.theta[:-1] + r.theta[-1]
-    rule = RULES.get(optimizer)
-    direction = -r.updates / r.lr if r.lr else r.updates
-    terms = {t.key: t.value(r.state_after, direction) for t in (rule.terms if rule else ())}
+    direction = -r.updates / r.lr
+    terms = {t.key: t.value(r.state_after, direction) for t in rule.terms}
     return StepExplanation(
         step=r.step,
         epoch=r.epoch,
@@ -367,7 +370,8 @@ def explain_record(
         grad_w=r.grad[:-1].copy(),
         grad_b=float(r.grad[-1]),
         lr=float(r.lr),
-        optimizer=optimizer,
+        optimizer=rule.name,
+        rule=rule,
         updates=r.updates,
         w_next=r.theta_next[:-1].copy(),
         b_next=float(r.theta_next[-1]),

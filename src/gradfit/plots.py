@@ -23,6 +23,7 @@ from gradfit.exceptions import InvalidInputError, require
 from gradfit.model import Objective
 from gradfit.surface import optimum, surface_grid
 from gradfit.train import FitOptions, FitResult, sweep
+from gradfit.train.fit import objective_for, options_of
 
 __all__ = [
     "animate",
@@ -169,12 +170,22 @@ def cost_surface(
 
 
 def _sweep_setup(
-    X: Any, y: Any, standardize: bool, fit_args: dict[str, Any]
+    X: Any, y: Any, standardize: bool, fit_args: dict[str, Any], chosen_here: tuple[str, ...]
 ) -> tuple[Objective, FitOptions, float]:
-    """The objective, the shared options and the curvature of a sweep over rates."""
+    """The objective, the shared options and the curvature of a sweep over rates.
+
+    The options the plot chooses itself (the rates, and the budget of the finder) are
+    refused rather than silently replaced.
+    """
+    given = sorted(set(fit_args) & {"lr", *chosen_here})
+    if given:
+        raise InvalidInputError(
+            f"{', '.join(given)} cannot be given to this plot, which sets them itself: "
+            "leave them out"
+        )
     source = ArraySource(X, y, feature_names=fit_args.pop("feature_names", None))
-    options = FitOptions(standardize=standardize, **fit_args)
-    objective = Objective(source, scaling=standardize, path=options.path)
+    options = options_of({"standardize": standardize, **fit_args}, "the plot")
+    objective = objective_for(source, options)
     return (
         objective,
         options,
@@ -196,7 +207,7 @@ def lr_comparison(
     Each curve is labelled with the steps it needed; a divergent rate is drawn
     until it was caught and marked with a cross.
     """
-    objective, options, L = _sweep_setup(X, y, standardize, fit_args)
+    objective, options, L = _sweep_setup(X, y, standardize, fit_args, ())
     fig = _figure()
     ax = fig.axes[0]
     for point in sweep(objective, [f / L for f in factors], options.replace(max_iter=max_iter)):
@@ -242,7 +253,9 @@ def lr_finder(
 
     Rates that diverge are drawn at the loss where divergence was caught.
     """
-    objective, options, L = _sweep_setup(X, y, standardize, fit_args)
+    objective, options, L = _sweep_setup(
+        X, y, standardize, fit_args, ("max_iter", "tol", "gtol", "loss_tol")
+    )
     rates = np.geomspace(1e-3 / L, 4.0 / L, n_rates)
     points = sweep(objective, rates, options.replace(max_iter=steps, tol=0, gtol=0))
     losses = np.array([p.result.loss if p.result else p.history.loss[-1] for p in points])

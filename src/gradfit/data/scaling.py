@@ -38,8 +38,10 @@ class Scaling(NamedTuple):
         """Standardize with the given column means and variances."""
         std = np.sqrt(np.maximum(var, 0.0))
         # A constant column has nothing to scale; its coefficient stays 0 and the
-        # intercept absorbs it, so scale 1 is exact and avoids 0/0.
-        tiny = np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+        # intercept absorbs it, so scale 1 is exact and avoids 0/0. "Constant" is
+        # relative to the column's own size (a spread of 1e-19 around 3.6e-19 is real
+        # data in joules), and below rounding of its mean.
+        tiny = 16 * np.finfo(np.float64).eps * np.abs(mean)
         return cls(np.asarray(mean, dtype=np.float64), np.where(std > tiny, std, 1.0))
 
     @classmethod
@@ -60,6 +62,10 @@ class Scaling(NamedTuple):
             centred = dense_rows(X, start, start + rows) - mean
             ss += s[start : start + rows] @ (centred * centred)
         return cls.from_moments(mean, ss / total)
+
+    def same_as(self, other: Scaling) -> bool:
+        """The same coordinates (NamedTuple equality would compare arrays ambiguously)."""
+        return np.array_equal(self.mean, other.mean) and np.array_equal(self.scale, other.scale)
 
     @property
     def is_identity(self) -> bool:

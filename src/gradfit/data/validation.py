@@ -32,22 +32,88 @@ def feature_names_of(X: Any) -> list[str] | None:
     return names if all(isinstance(c, str) for c in columns) else None
 
 
-def _to_float(values: Any, name: str) -> np.ndarray:
+def _to_float(values: Any, name: str, columns: Sequence[str] | None = None) -> np.ndarray:
+    """``values`` as float64, or an error naming what is not a real number."""
     try:
-        return np.asarray(values, dtype=np.float64)
+        raw = np.asarray(values)
     except (TypeError, ValueError) as exc:
-        raw = np.asarray(values, dtype=object)
-        example = next((v for v in raw.ravel() if not _is_number(v)), None)
+        if "inhomogeneous" in str(exc):
+            raise InvalidInputError(
+                f"{name} has rows of different lengths: give every row the same number of values"
+            ) from None
+        raise InvalidInputError(
+            f"{name} cannot be read as an array of numbers ({exc}): pass a NumPy array, "
+            "a list of rows or a DataFrame"
+        ) from None
+    if raw.dtype.kind == "c" or (raw.dtype == object and _first(raw, _is_complex) is not None):
+        _complex_error(raw, name, columns)
+    if raw.dtype.kind in "mM":
+        raise InvalidInputError(
+            f"{name} holds dates or times ({raw.dtype}): convert them to numbers first "
+            "(for example days since a start date)"
+        )
+    try:
+        return raw.astype(np.float64, copy=False)
+    except OverflowError:
+        example = _first(raw, _overflows)
+        raise InvalidInputError(
+            f"{name} has a value too large for float64 (for example {_short(example)}; the "
+            "largest is about 1.8e308): rescale it, for example to a larger unit"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        example = _first(raw, lambda v: not _is_number(v))
         raise InvalidInputError(
             f"{name} contains non-numeric values (for example {example!r}): "
             f"convert them to numbers or leave those columns out"
         ) from exc
 
 
+def _first(raw: np.ndarray, test: Any) -> Any:
+    """The first element of ``raw`` that passes ``test`` (None: none does), as Python's."""
+    found = next((v for v in raw.ravel() if test(v)), None)
+    return found.item() if isinstance(found, np.generic) else found
+
+
+def _is_complex(value: Any) -> bool:
+    return isinstance(value, (complex, np.complexfloating))
+
+
+def _overflows(value: Any) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    except (TypeError, ValueError):
+        return False
+    return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} characters)"
+
+
+def _complex_error(raw: np.ndarray, name: str, columns: Sequence[str] | None) -> None:
+    flat = raw.ravel()
+    where = next(
+        (i for i, v in enumerate(flat) if _is_complex(v) and complex(v).imag != 0),
+        next((i for i, v in enumerate(flat) if _is_complex(v)), 0),
+    )
+    index = [int(i) for i in np.unravel_index(where, raw.shape)] if raw.ndim else []
+    at = f" at row {index[0]}" if len(index) >= 1 else ""
+    if len(index) == 2:
+        at += f", column {columns[index[1]]!r}" if columns else f", column {index[1]}"
+    raise InvalidInputError(
+        f"{name} has complex values (for example {complex(flat[where])!r}{at}): gradfit "
+        "fits real numbers: pass the real part (np.real) if the imaginary parts are zero, "
+        "or the real and imaginary parts as separate columns"
+    )
+
+
 def _is_number(value: Any) -> bool:
     try:
         float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
     return True
 
@@ -57,12 +123,13 @@ def _check_finite(a: np.ndarray, name: str, columns: Sequence[str] | None = None
     if finite.all():
         return
     bad = np.argwhere(~finite)
-    where = f"row {bad[0][0]}"
+    first = tuple(bad[0])
+    where = f"row {first[0]}"
     if a.ndim == 2:
-        col = bad[0][1]
+        col = first[1]
         where += f", column {columns[col]!r}" if columns else f", column {col}"
     raise InvalidInputError(
-        f"{name} has {len(bad)} NaN or infinite value(s) (first at {where}): "
+        f"{name} has {len(bad)} NaN or infinite value(s) (first at {where}: {float(a[first])!r}): "
         f"drop or impute those rows before fitting"
     )
 
@@ -78,7 +145,7 @@ def as_features(X: Any, name: str = "X") -> np.ndarray:
     if is_sparse(X):
         return _as_sparse_features(X, name)
     columns = feature_names_of(X)
-    a = _to_float(X, name)
+    a = _to_float(X, name, columns)
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:
@@ -97,6 +164,12 @@ def as_features(X: Any, name: str = "X") -> np.ndarray:
 def _as_sparse_features(X: Any, name: str) -> Any:
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise InvalidInputError(f"{name} must be a non-empty 2-D sparse matrix, got {X.shape}")
+    if X.dtype.kind == "c":
+        raise InvalidInputError(
+            f"{name} has complex values ({X.dtype}): gradfit fits real numbers: pass the real "
+            "part if the imaginary parts are zero, or the real and imaginary parts as "
+            "separate columns"
+        )
     try:
         csr = X.tocsr().astype(np.float64)
     except (TypeError, ValueError) as exc:

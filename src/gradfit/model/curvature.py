@@ -34,6 +34,9 @@ class Curvature:
     (4.0, 0.5, 0.4, 4.0)
     >>> c.steps_to_tolerance(c.best_lr, 1e-6), c.steps_to_tolerance(0.1, 1e-6)
     (28, 132)
+    >>> singular = Curvature.from_hessian(np.diag([4.0, 1.0, 0.0]), rank=2)
+    >>> singular.condition_number, singular.effective_condition_number, singular.rank
+    (inf, 4.0, 2)
 
     Attributes
     ----------
@@ -42,24 +45,49 @@ class Curvature:
     lambda_min : float or None
         The smallest non-zero eigenvalue, when it was cheap to compute.
     rank_deficient : bool
-        Some direction has zero curvature (collinear or constant features): the
-        loss still converges, but coefficients along that direction never move.
+        Some direction has zero curvature (collinear or constant features, or fewer
+        rows than coefficients): the loss has many minimisers; coefficients along
+        such a direction never move.
+    rank : int or None
+        Rank of the design ``[X 1]`` (None: not computed).
     """
 
     lipschitz: float
     lambda_min: float | None = None
     rank_deficient: bool = False
+    rank: int | None = None
 
     @classmethod
-    def from_hessian(cls, H: np.ndarray) -> Curvature:
-        """All eigenvalues of a small (d+1) x (d+1) Hessian."""
-        eig = np.linalg.eigvalsh(H)
+    def from_hessian(cls, H: np.ndarray, rank: int | None = None) -> Curvature:
+        """All eigenvalues of a small (d+1) x (d+1) Hessian.
+
+        ``rank`` is the rank of the design when known (decided scale-invariantly by the
+        caller); otherwise eigenvalues below ``1e-12 (d+1) L`` count as zero.
+        """
+        return cls.from_eigenvalues(np.linalg.eigvalsh(H), H.shape[0], rank)
+
+    @classmethod
+    def from_eigenvalues(
+        cls, eigenvalues: np.ndarray, n_params: int, rank: int | None = None
+    ) -> Curvature:
+        """From the non-zero eigenvalues of the Hessian (or of ``A A^T``: the same ones)."""
+        eig = np.sort(np.asarray(eigenvalues, dtype=np.float64))
         top = float(eig[-1])
-        nonzero = eig[eig > top * 1e-12 * H.shape[0]]
-        return cls(top, float(nonzero[0]), bool(nonzero.size < eig.size))
+        if rank is None:
+            rank = int(np.count_nonzero(eig > top * 1e-12 * n_params))
+        rank = max(1, min(rank, eig.size, n_params))
+        return cls(top, float(eig[-rank]), rank < n_params, rank)
 
     @property
     def condition_number(self) -> float | None:
+        """``L / mu``; infinite when the design is rank deficient (None: unknown)."""
+        if self.rank_deficient:
+            return math.inf
+        return self.effective_condition_number
+
+    @property
+    def effective_condition_number(self) -> float | None:
+        """``L / mu`` over the directions that move (the smallest non-zero ``mu``)."""
         return None if self.lambda_min is None else self.lipschitz / self.lambda_min
 
     @property
@@ -110,7 +138,12 @@ class Curvature:
     def summary(self) -> str:
         """One line for people."""
         parts = [f"L = {self.lipschitz:.4g}"]
-        if self.condition_number is not None:
+        if self.rank_deficient:
+            parts.append(
+                f"rank {self.rank}: collinear columns (condition number inf; "
+                f"{self.effective_condition_number:.4g} over the directions that move)"
+            )
+        elif self.condition_number is not None:
             parts.append(f"condition number {self.condition_number:.4g}")
         parts += [f"stable if lr < 2/L = {self.max_stable_lr:.4g}", f"best lr {self.best_lr:.4g}"]
         return ", ".join(parts)

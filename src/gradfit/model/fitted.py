@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.data.scaling import Scaling
-from gradfit.data.validation import as_features
+from gradfit.data.validation import as_features, feature_names_of
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.linear import predict
 
@@ -40,8 +40,7 @@ class LinearModel:
             and self.b == other.b
             and self.feature_names == other.feature_names
             and self.target_name == other.target_name
-            and np.array_equal(self.scaling.mean, other.scaling.mean)
-            and np.array_equal(self.scaling.scale, other.scaling.scale)
+            and self.scaling.same_as(other.scaling)
         )
 
     __hash__ = None  # type: ignore[assignment]  # holds arrays
@@ -51,7 +50,19 @@ class LinearModel:
         return int(self.w.shape[0])
 
     def predict(self, X: Any) -> np.ndarray:
-        """``X w + b`` (X in the original units of the features)."""
+        """``X w + b`` (X in the original units of the features).
+
+        A DataFrame's columns are matched to the model's features by name, in any
+        order (other columns are not used); an array's columns by position.
+
+        >>> import pandas as pd
+        >>> m = LinearModel(np.array([2.0, 0.0]), 1.0, ["a", "b"], "y", Scaling.identity(2))
+        >>> m.predict(pd.DataFrame({"b": [5.0], "a": [1.0]})).tolist()
+        [3.0]
+        """
+        names = feature_names_of(X)
+        if names is not None:
+            X = self._by_name(X, names)
         Xa = as_features(X)
         if Xa.shape[1] != self.n_features:
             raise InvalidInputError(
@@ -59,6 +70,32 @@ class LinearModel:
                 f"({', '.join(self.feature_names)}): pass the same columns"
             )
         return np.asarray(predict(Xa, self.w, self.b)).ravel()
+
+    def _by_name(self, X: Any, names: list[str]) -> Any:
+        """The model's feature columns of a DataFrame-like ``X``, in the model's order."""
+        missing = [n for n in self.feature_names if n not in names]
+        if missing:
+            unnamed = self.feature_names == [f"x{j}" for j in range(self.n_features)]
+            fix = (
+                "this model was fitted without feature names: pass X.to_numpy() to match "
+                "columns by position"
+                if unnamed
+                else "pass a DataFrame with these columns"
+            )
+            raise InvalidInputError(
+                f"X has no column {', '.join(map(repr, missing))} of the model's features "
+                f"({', '.join(map(repr, self.feature_names))}); its columns are "
+                f"{', '.join(map(repr, names))}: {fix}"
+            )
+        twice = [n for n in self.feature_names if names.count(n) > 1]
+        if twice:
+            raise InvalidInputError(
+                f"X has more than one column named {', '.join(map(repr, twice))}: rename them "
+                "so that each column has its own name"
+            )
+        if names == self.feature_names:
+            return X
+        return X[list(self.feature_names)]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values; floats are exact (``repr`` round-trips)."""

@@ -16,6 +16,7 @@ learning rates costs one pass over the rows).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -23,15 +24,21 @@ import numpy as np
 
 from gradfit.data.scaling import Scaling
 from gradfit.data.source import ArraySource, Source
+from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
 from gradfit.model.linear import LinearRegressionLoss
-from gradfit.model.stats import Quadratic, SufficientStats
+from gradfit.model.stats import Quadratic, SufficientStats, SummarySource
 
 __all__ = ["STATS_MAX_FEATURES", "Objective"]
 
 # Largest d for which the (d+1) x (d+1) statistics are used automatically.
 STATS_MAX_FEATURES = 2048
+# Few rows: the Hessian's eigenvalues from the n x n matrix A A^T instead.
+GRAM_MAX_ROWS = 4096
+# Dense copies made for the rank and the eigenvalues stay below this many values.
+DENSE_MAX_VALUES = 2**24
+EPS = float(np.finfo(np.float64).eps)
 
 Path = Literal["auto", "stats", "direct"]
 
@@ -66,8 +73,16 @@ class Objective:
             raise InvalidInputError(f"path must be 'auto', 'stats' or 'direct', got {path!r}")
         self.source = source
         n, d = source.n_rows, source.n_features
-        use_stats = path == "stats" or (
-            path == "auto" and n >= 2 * (d + 1) and d + 1 <= STATS_MAX_FEATURES
+        summary = isinstance(source, SummarySource)
+        if summary and path == "direct":
+            raise InvalidInputError(
+                "these rows are known only through their statistics: path='direct' needs "
+                "the rows; leave path at 'auto'"
+            )
+        use_stats = (
+            summary
+            or path == "stats"
+            or (path == "auto" and n >= 2 * (d + 1) and d + 1 <= STATS_MAX_FEATURES)
         )
         self.path = "stats" if use_stats else "direct"
         self._raw_stats = SufficientStats.from_source(source) if use_stats else None
@@ -88,8 +103,22 @@ class Objective:
         self._stats = self._raw_stats.scaled(self.scaling) if self._raw_stats else None
         self._quadratic: Quadratic | None = None
         self._curvature: Curvature | None = None
-        X, w = _arrays(source)
-        self.rows = LinearRegressionLoss(X, source.rows(None).y, self.scaling, w)
+        self._design: tuple[int | None, np.ndarray | None] | None = None
+        self._y_scale: float | None = None
+        self._rows: LinearRegressionLoss | None = None
+
+    @property
+    def rows(self) -> LinearRegressionLoss:
+        """Loss and gradient computed from the rows themselves (made on first use)."""
+        if self._rows is None:
+            batch = self.source.rows(None)
+            self._rows = LinearRegressionLoss(batch.X, batch.y, self.scaling, batch.weight)
+        return self._rows
+
+    @property
+    def has_rows(self) -> bool:
+        """False when only the statistics of the rows are known."""
+        return not isinstance(self.source, SummarySource)
 
     # -- sizes and names ----------------------------------------------------------------
 
@@ -144,7 +173,10 @@ class Objective:
         return self.rows.value_and_grad(theta, rows)
 
     def row_loss(self, theta: np.ndarray, rows: np.ndarray | None = None) -> float:
-        """The loss computed from the rows themselves (full precision near an exact fit)."""
+        """The loss computed from the rows themselves (full precision near an exact fit);
+        from the statistics when only they are known."""
+        if not self.has_rows and rows is None:
+            return self.quadratic().value_and_grad(theta)[0]
         return self.rows.value_and_grad(theta, rows)[0]
 
     def loss_at(self, thetas: np.ndarray) -> np.ndarray:
@@ -157,16 +189,113 @@ class Objective:
 
     @property
     def curvature(self) -> Curvature:
-        """Hessian eigenvalues from the statistics, or ``L`` by power iteration."""
+        """Hessian eigenvalues (from the statistics, or from ``A A^T`` when there are few
+        rows), else ``L`` alone by power iteration; the rank is decided scale-invariantly."""
         if self._curvature is None:
+            rank = self.design_rank
             if self.path == "stats":
-                self._curvature = Curvature.from_hessian(self.quadratic().H)
+                self._curvature = Curvature.from_hessian(self.quadratic().H, rank)
+            elif self.n_rows <= GRAM_MAX_ROWS and self.n_rows * self.n_params <= DENSE_MAX_VALUES:
+                eig = np.linalg.eigvalsh(self._row_gram())
+                self._curvature = Curvature.from_eigenvalues(eig, self.n_params, rank)
             else:
                 top = power_iteration(
                     self.rows.hessian_vector_product, self.n_params, iters=60, rtol=1e-4
                 )
-                self._curvature = Curvature(top)
+                self._curvature = Curvature(top, rank=rank)
         return self._curvature
+
+    def _row_gram(self) -> np.ndarray:
+        """``(2/W) S^(1/2) A A^T S^(1/2)``, n x n: its non-zero eigenvalues are the Hessian's."""
+        batch = self.source.rows(None)
+        A = np.empty((self.n_rows, self.n_params))
+        A[:, :-1] = self.scaling.apply(dense_rows(batch.X, 0, self.n_rows))
+        A[:, -1] = 1.0
+        if batch.weight is not None:
+            A *= np.sqrt(batch.weight)[:, None]
+        total = self.n_rows if batch.weight is None else float(batch.weight.sum())
+        return (2.0 / total) * (A @ A.T)
+
+    # -- many minimisers --------------------------------------------------------------------
+
+    @property
+    def design_rank(self) -> int | None:
+        """Rank of ``[X 1]`` (None: too large to decide), invariant to the columns' units."""
+        return self._null_space()[0]
+
+    def minimum_norm(self, coef: np.ndarray) -> np.ndarray:
+        """The minimiser with the same predictions and the smallest ``|w|`` (original units).
+
+        With collinear columns (or fewer rows than coefficients) least squares has many
+        solutions; ``numpy.linalg.lstsq`` and scikit-learn's ``LinearRegression`` return
+        the one with the smallest norm of ``w``. Removing the part of ``w`` that changes
+        no prediction (and moving its constant effect into ``b``) gives that one.
+        """
+        basis = self._null_space()[1]
+        if basis is None or basis.shape[1] == 0:
+            return coef
+        w, b = coef[:-1], coef[-1]
+        drop = basis @ (basis.T @ w)
+        return np.append(w - drop, b + float(self._x_mean() @ drop))
+
+    def _null_space(self) -> tuple[int | None, np.ndarray | None]:
+        """The rank of ``[X 1]`` and an orthonormal basis of the ``w`` that change no prediction."""
+        if self._design is None:
+            d = self.source.n_features
+            if self._raw_stats is not None:
+                sxx = self._raw_stats.Sxx
+            elif self.n_rows * d <= DENSE_MAX_VALUES:
+                sxx = SufficientStats.from_source(self.source).Sxx
+            else:
+                self._design = (None, None)
+                return self._design
+            self._design = _centred_null_space(sxx)
+        return self._design
+
+    def _x_mean(self) -> np.ndarray:
+        if self._raw_stats is not None:
+            return self._raw_stats.x_mean
+        batch = self.source.rows(None)
+        weights = np.ones(self.n_rows) if batch.weight is None else batch.weight
+        return np.asarray(weights @ batch.X).ravel() / float(weights.sum())
+
+    @property
+    def y_scale(self) -> float:
+        """The size of the target: its (weighted) standard deviation, the unit of every
+        convergence tolerance (so results do not depend on the units of y)."""
+        if self._y_scale is None:
+            if self._raw_stats is not None:
+                raw = self._raw_stats
+                mean, std = raw.y_mean, math.sqrt(max(raw.Syy, 0.0) / raw.weight)
+            else:
+                batch = self.source.rows(None)
+                mean = float(np.average(batch.y, weights=batch.weight))
+                std = math.sqrt(float(np.average((batch.y - mean) ** 2, weights=batch.weight)))
+            self._y_scale = std if std > 0 else (abs(mean) or 1.0)
+        return self._y_scale
+
+    @property
+    def cheap_curvature(self) -> Curvature | None:
+        """The curvature with its smallest eigenvalue when that costs no pass over the rows
+        beyond those already made (statistics, or few rows); else None."""
+        if self.path == "stats" or (
+            self.n_rows <= GRAM_MAX_ROWS and self.n_rows * self.n_params <= DENSE_MAX_VALUES
+        ):
+            return self.curvature
+        return self._curvature
+
+    def gradient_floor(self) -> float:
+        """The size of rounding errors in a full-data gradient near the optimum.
+
+        On the statistics, ``g = H theta - h`` is a sum of ``d + 1`` products: its error
+        is about ``(d + 1) eps (|H| |theta*| + |h|)``; no descent can go below it. 0 on
+        the rows (not estimated: they are summed by BLAS, far below this).
+        """
+        if self.path != "stats":
+            return 0.0
+        quad = self.quadratic()
+        size = self.curvature.lipschitz * float(np.linalg.norm(self.solution()))
+        return 4.0 * self.n_params * EPS * (size + float(np.linalg.norm(quad.h)))
 
     @property
     def known_curvature(self) -> Curvature | None:
@@ -203,6 +332,29 @@ class Objective:
         return [(names[j], float(rms[j])) for j in [*large, int(np.flatnonzero(rms == low)[0])]]
 
 
+def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray]:
+    """Rank of ``[X 1]`` and the null space of the centred cross-products ``Sxx``.
+
+    The rank is read off the correlation matrix ``D^-1 Sxx D^-1`` (``D`` the columns'
+    spreads), so that a column measured in tiny units is not mistaken for a constant
+    one. Its eigenvalues are known to about ``1e-16 d``: below ``1e-13 d`` they are zero.
+    """
+    d = sxx.shape[0]
+    spread = np.sqrt(np.maximum(np.diag(sxx), 0.0))
+    constant = spread <= 0.0
+    inv = np.where(constant, 0.0, 1.0 / np.where(constant, 1.0, spread))
+    corr = sxx * np.outer(inv, inv)
+    eig, vec = np.linalg.eigh(corr)
+    top = max(float(eig[-1]), 1.0)
+    null = eig <= 1e-13 * max(d, 1) * top
+    # back to original units (v = D^-1 u); a constant column is a null direction itself
+    raw = vec[:, null] * np.where(constant, 1.0, inv)[:, None]
+    raw[constant] = 0.0
+    raw = np.hstack([raw, np.eye(d)[:, constant]])
+    basis = np.linalg.qr(raw)[0] if raw.shape[1] else raw
+    return d + 1 - basis.shape[1], basis
+
+
 def _arrays(source: Source) -> tuple[Any, np.ndarray | None]:
     """All rows of an in-memory source (the row path needs them at hand)."""
     batch = source.rows(None)
@@ -212,6 +364,8 @@ def _arrays(source: Source) -> tuple[Any, np.ndarray | None]:
 def _column_rms(source: Source) -> np.ndarray:
     if isinstance(source, ArraySource):
         return source.column_rms()
+    if isinstance(source, SummarySource):
+        return np.sqrt(source.stats.x_var + source.stats.x_mean**2)
     total = np.zeros(source.n_features)
     for chunk in source.chunks():
         total += np.einsum("ij,ij->j", chunk.X, chunk.X)

@@ -19,16 +19,17 @@ clusters reduce to the same object.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradfit.data.scaling import Scaling
-from gradfit.data.source import ArraySource, Source
+from gradfit.data.source import ArraySource, Batch, Source
 from gradfit.data.validation import dense_rows, is_sparse
+from gradfit.exceptions import InvalidInputError
 
-__all__ = ["Quadratic", "SufficientStats"]
+__all__ = ["Quadratic", "SufficientStats", "SummarySource"]
 
 
 class SufficientStats(NamedTuple):
@@ -73,6 +74,8 @@ class SufficientStats(NamedTuple):
     @classmethod
     def from_source(cls, source: Source) -> SufficientStats:
         """Statistics of every row of a source: in memory at once, else merged chunk by chunk."""
+        if isinstance(source, SummarySource):
+            return source.stats
         if isinstance(source, ArraySource):
             return cls.from_arrays(source.X, source.y, source.sample_weight)
         return cls.reduce(cls.from_arrays(c.X, c.y, c.weight) for c in source.chunks())
@@ -233,3 +236,52 @@ class Quadratic:
         loss = 0.5 * float(u.dot(Ku))
         # clamp at 0: near an exact fit the value is below its rounding error
         return (loss if loss > 0.0 else 0.0), Ku[: self._d1]
+
+
+class SummarySource:
+    """Rows known only through their sufficient statistics: a stream already read.
+
+    Enough for full-batch descent, its curvature and its exact answer (everything is
+    a function of the statistics); batches of rows are not available.
+
+    >>> X = np.array([[1.0], [2.0], [3.0]]); y = np.array([2.0, 4.0, 6.0])
+    >>> s = SummarySource(SufficientStats.from_arrays(X, y), 3, ["x"])
+    >>> s.n_rows, s.n_features
+    (3, 1)
+    """
+
+    def __init__(
+        self, stats: SufficientStats, n_rows: int, feature_names: list[str], target_name: str = "y"
+    ) -> None:
+        self.stats = stats
+        self._n_rows = int(n_rows)
+        self._feature_names = list(feature_names)
+        self._target_name = target_name
+
+    @property
+    def n_rows(self) -> int:
+        return self._n_rows
+
+    @property
+    def n_features(self) -> int:
+        return self.stats.n_features
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self._feature_names
+
+    @property
+    def target_name(self) -> str:
+        return self._target_name
+
+    def rows(self, idx: np.ndarray | None) -> Batch:
+        raise InvalidInputError(
+            "only the statistics of these rows are kept, not the rows: descend full batch "
+            "(batch_size=None) on them"
+        )
+
+    def chunks(self, max_rows: int | None = None) -> Iterator[Batch]:
+        raise InvalidInputError(
+            "only the statistics of these rows are kept, not the rows: descend full batch "
+            "(batch_size=None) on them"
+        )

@@ -8,8 +8,10 @@ from gradfit.exceptions import DivergenceError
 from gradfit.model.objective import Objective
 from gradfit.optim.registry import UpdateRule
 from gradfit.train.history import History
+from gradfit.train.options import FitOptions
+from gradfit.train.result import FitResult
 
-__all__ = ["divergence_error", "stable_lr"]
+__all__ = ["divergence_error", "rank_note", "shortfall", "stable_lr", "stopped_short"]
 
 
 def stable_lr(objective: Objective, rule: UpdateRule, beta: float, batch_size: int) -> float | None:
@@ -43,6 +45,9 @@ def divergence_error(
         full = batch_size >= objective.n_rows
         auto = rule.auto_lr(L, objective.curvature.best_lr, beta, full)
         suggested = min(1.0 / L, auto)
+    full = batch_size >= objective.n_rows
+    if suggested is not None and stable is not None and lr <= stable:
+        suggested = min(suggested, lr / 10)  # the theory's rate is no help: this one failed
     what = "became non-finite" if not math.isfinite(seen_loss) else f"grew to {seen_loss:.3g}"
     message = (
         f"gradient descent diverged at step {step}: the loss {what} from {start_loss:.3g} "
@@ -51,9 +56,17 @@ def divergence_error(
     if stable is not None:
         which = f" for {rule.name} with beta={beta}" if rule.uses_beta else ""
         L = objective.batch_lipschitz(batch_size)
-        message += (
-            f" The largest stable learning rate for this data is {stable:.3g}{which} (L = {L:.3g})."
-        )
+        if full:
+            message += (
+                f" The largest stable learning rate for this data is {stable:.3g}{which} "
+                f"(L = {L:.3g})."
+            )
+        else:
+            message += (
+                f" For batches of {batch_size} rows, rates below about {stable:.3g}{which} "
+                f"are usually stable (from L_b = {L:.3g}: a guide for stochastic steps, "
+                "not a bound)."
+            )
     if suggested is not None:
         message += f" Try lr={suggested:.3g}" + (
             " or lr='auto'." if rule.auto_factor is not None else "."
@@ -73,4 +86,77 @@ def divergence_error(
         suggested_lr=suggested,
         badly_scaled=[name for name, _ in offenders if name != "the intercept"],
         history=history,
+    )
+
+
+def stopped_short(result: FitResult, options: FitOptions) -> bool:
+    """Whether a fit ended short of what its options asked for (a warning's worth).
+
+    Early stopping on the loss (``loss_tol``) is what was asked when ``tol`` and ``gtol``
+    are 0; with all three 0 the user asked for a number of steps, not for an answer.
+    """
+    certify = options.tol > 0 or options.gtol > 0
+    if result.stop.code == "no_improvement":
+        return certify
+    return result.stop.code == "max_iter" and (certify or options.loss_tol > 0)
+
+
+def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> str:
+    """Why a fit that stopped short is not least squares, how far it is, and the fix that
+    applies to the settings in use."""
+    report = result.report
+    digits = "" if report.digits is None else f" (about {report.digits:.0f} significant digits)"
+    rule = options.rule
+    full = options.batch_size is None or options.batch_size >= objective.n_rows
+    fixes = []
+    if not full and not rule.control_variate and rule.name != "custom":
+        fixes.append(
+            f"optimizer='svrg' (the default with a batch size; {rule.name} on batches "
+            "hovers at a noise floor), or full batch"
+        )
+    offenders = objective.badly_scaled()
+    if offenders:
+        fixes.append("standardize=True (the features' scales differ by orders of magnitude)")
+    lr = report.lr(0) if report.lr is not None else None
+    curvature = objective.cheap_curvature
+    if lr is not None and curvature is not None and rule.auto_factor is not None:
+        auto = rule.auto_lr(
+            objective.batch_lipschitz(options.batch_size or objective.n_rows),
+            curvature.best_lr,
+            options.beta_value,
+            full,
+        )
+        if lr < 0.5 * auto:
+            fixes.append(f"lr='auto' ({auto:.3g} here, {lr:.3g} was used)")
+    if report.stop.code == "no_improvement":
+        fixes.append("loss_tol=0 to run until certified, or a smaller loss_tol")
+    elif not fixes and full and curvature is not None and report.gap is not None and lr:
+        needed = curvature.steps_to_tolerance(lr, max(options.tol, 1e-16) / report.gap)
+        if needed is not None and math.isfinite(needed):
+            fixes.append(f"max_iter={report.n_steps + int(needed)} (the theory's estimate)")
+        if (curvature.effective_condition_number or 0) > 1e4 and rule.name == "gd":
+            fixes.append(
+                f"optimizer='nesterov' (condition number "
+                f"{curvature.effective_condition_number:.3g}: momentum needs about its "
+                "square root in steps, plain descent about itself)"
+            )
+    if not fixes:
+        fixes.append("a larger max_iter")
+    return (
+        f"stopped short of least squares: {report.stop}{digits}. Try " + "; or ".join(fixes) + "."
+    )
+
+
+def rank_note(rank: int, n_params: int, n_rows: int) -> str:
+    """The warning for a design with many least-squares solutions."""
+    why = (
+        f"{n_rows} rows for {n_params} coefficients"
+        if n_rows < n_params
+        else "some columns are linear combinations of the others (or constant)"
+    )
+    return (
+        f"the design [X 1] has rank {rank} of {n_params} ({why}): least squares has "
+        "many solutions, all with the same predictions; gradfit returns the one with the "
+        "smallest |w|, as numpy.linalg.lstsq and scikit-learn's LinearRegression do. "
+        "Drop redundant columns for unique coefficients."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -9,15 +10,16 @@ import numpy as np
 
 from gradfit.data.scaling import Scaling
 from gradfit.data.source import Source, as_source
-from gradfit.exceptions import InvalidInputError
+from gradfit.exceptions import ConvergenceWarning, InvalidInputError, RankDeficiencyWarning
 from gradfit.model.objective import Objective
+from gradfit.train.advice import rank_note, shortfall, stopped_short
 from gradfit.train.events import Progress, StepRecord
 from gradfit.train.loop import run
-from gradfit.train.options import FitOptions
+from gradfit.train.options import OPTIONS, FitOptions
 from gradfit.train.result import FitResult
 from gradfit.train.state import TrainState
 
-__all__ = ["fit"]
+__all__ = ["fit", "objective_for", "options_of"]
 
 
 def fit(
@@ -130,8 +132,13 @@ def fit(
             "fit() no longer takes problem=: build an Objective once and call "
             "gradfit.train.run(objective, FitOptions(...)) for many fits of the same data"
         )
-    opts = FitOptions(**options)
+    opts = options_of(options, "fit")
     source: Source = as_source(X, y, sample_weight=sample_weight, feature_names=feature_names)
+    if warm_start is not None and not isinstance(warm_start, (FitResult, TrainState)):
+        raise InvalidInputError(
+            f"warm_start must be a FitResult or a TrainState, got {type(warm_start).__name__}: "
+            "pass the result of an earlier fit"
+        )
     state = warm_start.state if isinstance(warm_start, FitResult) else warm_start
     scaling = opts.standardize
     if state is not None:
@@ -141,11 +148,43 @@ def fit(
                 "pass the same, or leave standardize out"
             )
         scaling = state.scaling
-    objective = Objective(source, scaling=scaling, path=opts.path)
-    return run(objective, opts, state, w0=w0, b0=b0, callback=callback, on_step=on_step)
+    objective = objective_for(source, opts, scaling)
+    result = run(objective, opts, state, w0=w0, b0=b0, callback=callback, on_step=on_step)
+    warn_about(result, objective, opts)
+    return result
+
+
+def options_of(options: dict[str, Any], caller: str) -> FitOptions:
+    """``FitOptions(**options)``, with an unknown name reported as ``caller``'s argument."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}")
+    return FitOptions(**options)
+
+
+def objective_for(
+    source: Source, options: FitOptions, scaling: bool | Scaling | None = None
+) -> Objective:
+    """The objective ``options`` describe over ``source`` (its scaling and path)."""
+    return Objective(
+        source, scaling=options.standardize if scaling is None else scaling, path=options.path
+    )
+
+
+def warn_about(result: FitResult, objective: Objective, options: FitOptions) -> None:
+    """Never silently wrong: say when the answer is not (the unique) least squares."""
+    rank = result.report.rank
+    if rank is not None and rank < objective.n_params:
+        warnings.warn(
+            rank_note(rank, objective.n_params, objective.n_rows),
+            RankDeficiencyWarning,
+            stacklevel=3,
+        )
+    if stopped_short(result, options):
+        warnings.warn(shortfall(result, objective, options), ConvergenceWarning, stacklevel=3)
 
 
 def _same_scaling(given: bool | Scaling, kept: Scaling) -> bool:
     if isinstance(given, Scaling):
-        return np.array_equal(given.mean, kept.mean) and np.array_equal(given.scale, kept.scale)
+        return given.same_as(kept)
     return bool(given) == (not kept.is_identity)

@@ -21,7 +21,8 @@ __all__ = ["History", "StopReason"]
 class StopReason:
     """Why a fit stopped, as a code and in words.
 
-    Codes: ``"converged_gradient"``, ``"converged_loss"``, ``"max_iter"``,
+    Codes: ``"converged_gradient"`` and ``"converged_rounding"`` (least squares,
+    certified), ``"no_improvement"`` (early stopping), ``"max_iter"``, ``"max_steps"``,
     ``"diverged"`` and ``"callback"``.
     """
 
@@ -112,22 +113,42 @@ class History:
 
 
 class Recorder:
-    """Collects history entries every ``stride`` steps.
+    """Collects history entries every ``stride`` steps, at most ``max_entries`` of them.
 
     The scalars of an entry go into one flat list (one ``extend`` per step, no tuple
-    kept alive per entry) and become columns once, in ``finish``.
+    kept alive per entry) and become columns once, in ``finish``. When the entries
+    would exceed ``max_entries``, every other one is dropped and the stride doubles:
+    the history stays evenly spaced and its size bounded, however long the fit.
     """
 
-    def __init__(self, stride: int, gap_reference: np.ndarray | None = None):
+    def __init__(
+        self,
+        stride: int,
+        gap_reference: np.ndarray | None = None,
+        max_entries: int | None = None,
+    ):
         self.stride = stride
         self.scalars: list[float] = []  # step, epoch, loss, gradient norm; repeated
         self.thetas: list[np.ndarray] = []
         self.epoch_loss: list[float] = []
         self.gap_reference = gap_reference
+        self.max_entries = max_entries
 
-    def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> None:
+    def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> int:
+        """Record an entry; returns the stride from now on."""
         self.scalars.extend((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
+        if self.max_entries is not None and len(self.thetas) > self.max_entries:
+            self._thin()
+        return self.stride
+
+    def _thin(self) -> None:
+        keep = [
+            k for k in range(len(self.thetas)) if int(self.scalars[4 * k]) % (2 * self.stride) == 0
+        ]
+        self.thetas = [self.thetas[k] for k in keep]
+        self.scalars = [v for k in keep for v in self.scalars[4 * k : 4 * k + 4]]
+        self.stride *= 2
 
     def finish(
         self, scaling: Scaling, feature_names: list[str], schedule: Schedule | None

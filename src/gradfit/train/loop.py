@@ -70,6 +70,7 @@ def _start(
 ) -> TrainState:
     """The state a run begins from: a fresh one, or ``state`` checked against this fit."""
     d1 = objective.n_params
+    batch_size = resolve_batch_size(options.batch_size, objective.n_rows)
     if state is None:
         start = np.zeros(d1)
         if w0 is not None:
@@ -87,6 +88,8 @@ def _start(
             seed=new_seed(options.random_state),
             n_rows=objective.n_rows,
             stopping=None,
+            batch_size=batch_size,
+            shuffle=options.shuffle,
         )
     if w0 is not None or b0 != 0.0:
         raise InvalidInputError(
@@ -98,30 +101,34 @@ def _start(
             f"the warm start has {state.theta.shape[0] - 1} coefficients, this data "
             f"{d1 - 1} features: fit this data from scratch"
         )
-    if state.rule != rule.name:
+    if state.rule != rule.name or _structure(state.opt_state) != _structure(init(state.theta)):
         raise InvalidInputError(
-            f"the warm start was made by optimizer={state.rule!r}, whose state "
-            f"{rule.name!r} cannot continue: keep optimizer={state.rule!r}, or start "
-            "from its coefficients with w0 and b0 (and no warm_start)"
+            f"the warm start was made by optimizer={state.rule!r}; its state cannot drive "
+            f"optimizer={rule.name!r}: keep optimizer={state.rule!r}, or start a new fit from "
+            "the warm start's coefficients"
         )
-    if not (
-        np.array_equal(state.scaling.mean, objective.scaling.mean)
-        and np.array_equal(state.scaling.scale, objective.scaling.scale)
-    ):
+    if not state.scaling.same_as(objective.scaling):
         raise InvalidInputError(
             "the warm start descends in other coordinates than this objective: build the "
             "objective with scaling=state.scaling"
         )
     if state.paused:
-        if state.n_rows != objective.n_rows:
-            raise InvalidInputError(
-                f"this paused descent was over {state.n_rows} rows, the data has "
-                f"{objective.n_rows}: resume it on the same data, or pass state.new_run()"
+        mismatch = [
+            f"{name}={mine!r} (it has {theirs!r})"
+            for name, mine, theirs in (
+                ("rows", objective.n_rows, state.n_rows),
+                ("batch_size", batch_size, state.batch_size),
+                ("shuffle", options.shuffle, state.shuffle),
             )
+            if mine != theirs
+        ]
         if options.random_state is not None and options.random_state != state.seed:
+            mismatch.append(f"random_state={options.random_state} (it has {state.seed})")
+        if mismatch:
             raise InvalidInputError(
-                f"this paused descent shuffles with seed {state.seed}: leave random_state out "
-                "or pass the same one"
+                "this paused descent resumes only as it ran: "
+                + ", ".join(mismatch)
+                + "; pass the same settings and data, or state.new_run() to begin a new pass"
             )
         return state
     return state._replace(
@@ -129,7 +136,19 @@ def _start(
         position=0,
         seed=new_seed(options.random_state),
         n_rows=objective.n_rows,
+        batch_size=batch_size,
+        shuffle=options.shuffle,
+        anchor=None,
     )
+
+
+def _structure(tree: object) -> object:
+    """The shape of an update rule's state: its types, nested (not its values)."""
+    if isinstance(tree, tuple):
+        return (type(tree).__name__, tuple(_structure(t) for t in tree))
+    if isinstance(tree, np.ndarray):
+        return ("array", tree.shape)
+    return type(tree).__name__
 
 
 def run(
@@ -182,13 +201,16 @@ def run(
     reference = None
     if options.record_gap:
         reference = _least_squares(objective)
-    recorder = Recorder(stride, reference)
+    recorder = Recorder(stride, reference, options.max_history)
     feature_names = objective.feature_names
 
     order: np.ndarray | None = None
     loss, grad = evaluate(theta)
+    # SVRG: batch gradients are corrected by the anchor's (where the epoch began)
+    control = rule.control_variate and not full
+    anchor, anchor_grad = state.anchor, grad
     if state.stopping is None:
-        memory = StopMemory.starting_at(loss)
+        memory = StopMemory.starting_at(loss, _norm(grad))
         recorder.epoch_loss.append(loss)
     else:
         memory = state.stopping
@@ -197,14 +219,20 @@ def run(
             recorder.epoch_loss.append(loss)
         elif not full:  # paused mid-epoch: the same order as an uninterrupted run
             order = epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
-    patience = rule.patience if rule.patience is not None else options.divergence_patience
+            if control and anchor is not None:
+                anchor_grad = evaluate(anchor)[1]
+    max_iter = options.max_iter_for(full)
+    certify, gtol = _certificate(objective, options, memory.start_gnorm)
     stopping = Stopping(
-        max_iter=options.max_iter,
-        tol=options.tol,
-        gtol=options.gtol,
-        patience=patience,
+        max_iter=max_iter,
+        gtol=gtol,
+        patience=options.patience,
         memory=memory,
-        loss_scale=float(np.var(objective.rows.y)),
+        certify=certify,
+        floor=objective.gradient_floor() if options.tol > 0 else 0.0,
+        loss_tol=options.loss_tol,
+        n_iter_no_change=options.n_iter_no_change,
+        loss_scale=objective.y_scale**2,
         loss_resolution=objective.loss_resolution,
     )
 
@@ -224,7 +252,6 @@ def run(
 
     max_steps = options.max_steps
     last_step = math.inf if max_steps is None else step + max_steps
-    max_iter = options.max_iter
     batch_value_and_grad = objective.batch_value_and_grad
     # A batch's loss estimates the full loss; one row may weigh up to n/batch_size times more.
     batch_blowup = stopping.blowup * n / batch_size
@@ -250,6 +277,8 @@ def run(
                     break
                 if not full:
                     order = epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
+                    if control:
+                        anchor, anchor_grad = theta, grad
             while position < per_epoch:
                 if order is None:  # full batch: this epoch's evaluation is the step's
                     rows = None
@@ -259,11 +288,15 @@ def run(
                     batch_loss, batch_grad = batch_value_and_grad(theta, rows)
                     if not batch_loss < batch_blowup:
                         raise diverged(step, batch_loss)
+                    if control:
+                        assert anchor is not None  # set at every epoch boundary
+                        batch_grad = batch_grad - batch_value_and_grad(anchor, rows)[1]
+                        batch_grad += anchor_grad
                     batch_gnorm = -1.0
                 if step % stride == 0:
                     if batch_gnorm < 0:
                         batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
-                    record(step, epoch, theta, batch_loss, batch_gnorm)
+                    stride = record(step, epoch, theta, batch_loss, batch_gnorm)
                 updates, new_state = update(batch_grad, opt_state, theta)
                 new_theta = apply_updates(theta, updates)
                 if on_step is not None:
@@ -300,7 +333,7 @@ def run(
         loss = objective.row_loss(theta)
     gnorm = math.sqrt(grad.dot(grad))
     recorder.add(step, epoch, theta, loss, gnorm)
-    coef = objective.scaling.to_original(theta)
+    coef = objective.minimum_norm(objective.scaling.to_original(theta))
     source = objective.source
     return FitResult(
         model=LinearModel(
@@ -322,6 +355,8 @@ def run(
             curvature=objective.known_curvature,
             path=objective.path,
             seconds=time.perf_counter() - started,
+            gap=certify(gnorm),
+            rank=objective.design_rank,
         ),
         state=TrainState(
             theta=theta,
@@ -334,12 +369,49 @@ def run(
             seed=seed,
             n_rows=n,
             stopping=stopping.memory if paused else None,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            anchor=anchor if paused and control else None,
         ),
     )
 
 
+def _norm(v: np.ndarray) -> float:
+    return math.sqrt(float(v.dot(v)))
+
+
+def _certificate(
+    objective: Objective, options: FitOptions, start_gnorm: float
+) -> tuple[Callable[[float], float | None], float]:
+    """What a gradient norm certifies, and the gradient norm that meets ``tol``.
+
+    With the smallest non-zero curvature ``mu`` at hand, ``|g| / sqrt(2 mu)`` bounds the
+    root-mean-square distance of the predictions to least squares (relative to
+    ``std(y)`` here). Without it (many rows and features on the row path) ``tol``
+    falls back to the gradient relative to its start.
+    """
+    curvature = objective.cheap_curvature
+    mu = None if curvature is None else curvature.lambda_min
+    if mu is not None and mu > 0:
+        unit = objective.y_scale * math.sqrt(2.0 * mu)
+
+        def certify(gnorm: float) -> float | None:
+            return gnorm / unit
+
+        threshold = options.tol * unit
+    else:
+
+        def certify(gnorm: float) -> float | None:
+            return None
+
+        threshold = options.tol * start_gnorm
+    return certify, max(threshold, options.gtol)
+
+
 def _least_squares(objective: Objective) -> np.ndarray:
     """``[w, b]`` of least squares in original units (lstsq on the rows, the yardstick)."""
+    if not objective.has_rows:
+        return objective.scaling.to_original(objective.solution())
     batch = objective.source.rows(None)
     w, b = least_squares(batch.X, batch.y, batch.weight)
     return np.append(w, b)

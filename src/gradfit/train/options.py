@@ -21,10 +21,21 @@ from gradfit.optim.base import GradientTransformation
 from gradfit.optim.registry import RULES, UpdateRule, custom_rule, get_rule
 from gradfit.optim.schedules import Schedule, check_lr
 
-__all__ = ["DEFAULT_BETA", "DEFAULT_LR", "OPTIONS", "FitOptions", "Interval", "Option", "flag_of"]
+__all__ = [
+    "DEFAULT_BETA",
+    "DEFAULT_TOL",
+    "OPTIONS",
+    "FitOptions",
+    "Interval",
+    "Option",
+    "flag_of",
+]
 
-DEFAULT_LR = 0.01
 DEFAULT_BETA = 0.9
+DEFAULT_TOL = 1e-10
+DEFAULT_PATIENCE = 5
+FULL_BATCH_MAX_ITER = 100_000
+BATCH_MAX_ITER = 1000
 
 
 @dataclass(frozen=True)
@@ -148,13 +159,14 @@ OPTIONS: dict[str, Option] = {
         None,
         (POSITIVE, "auto", _is_schedule, None),
         "learning rate: a number > 0, 'auto' (from the curvature of the data) or a "
-        f"schedule; default {DEFAULT_LR}",
-        hint="try lr=0.01, or lr='auto' to derive it from the data",
+        "schedule; default: the rule's own ('auto' for gd, momentum, nesterov, svrg)",
+        hint="try lr='auto' to derive it from the data, or a number such as lr=0.01",
     ),
     "optimizer": Option(
-        "gd",
-        (_rule_name, _is_rule),
-        "update rule",
+        None,
+        (_rule_name, _is_rule, None),
+        "update rule; default: 'gd' for full batch, 'svrg' (variance-reduced, converges "
+        "to least squares) with a batch size",
         hint="choose a registered name, or pass an UpdateRule or a chain of transforms",
     ),
     "beta": Option(
@@ -168,23 +180,39 @@ OPTIONS: dict[str, Option] = {
         (Interval(int, 1, None), None),
         "rows per step: all rows when not given, 1 for stochastic, k for mini-batches",
     ),
-    "max_iter": Option(1000, (Interval(int, 1, None),), "maximum number of epochs"),
+    "max_iter": Option(
+        None,
+        (Interval(int, 1, None), None),
+        f"maximum number of epochs; default {FULL_BATCH_MAX_ITER} for full batch (a step "
+        f"costs O(d^2) there), {BATCH_MAX_ITER} with a batch size",
+    ),
     "tol": Option(
-        1e-12,
+        DEFAULT_TOL,
         (NONNEGATIVE,),
-        "stop when the full-data loss changes by at most tol relative over an epoch (0: off)",
+        "converged when the predictions are certified within tol * std(y) of the "
+        "least-squares ones (root-mean-square, bounded by |gradient| / sqrt(2 mu)); 0: off",
     ),
     "gtol": Option(
-        1e-8, (NONNEGATIVE,), "stop when the full-data gradient norm is at most gtol (0: off)"
+        0.0,
+        (NONNEGATIVE,),
+        "also converged when the full-data gradient norm is at most gtol (absolute, in the "
+        "units descent runs in; 0: off)",
+    ),
+    "loss_tol": Option(
+        0.0,
+        (NONNEGATIVE,),
+        "early stopping: stop when the full-data loss has not improved by loss_tol "
+        "(relative) for n_iter_no_change epochs; not a convergence certificate (0: off)",
+    ),
+    "n_iter_no_change": Option(
+        5, (Interval(int, 1, None),), "epochs without improvement before early stopping"
     ),
     "standardize": Option(
-        False,
+        True,
         (_is_bool, Scaling),
         "descend on standardized features (results stay in original units)",
     ),
-    "shuffle": Option(
-        True, (_is_bool,), "reshuffle rows every epoch (mini-batch and stochastic)", "--no-shuffle"
-    ),
+    "shuffle": Option(True, (_is_bool,), "reshuffle rows every epoch (mini-batch and stochastic)"),
     "random_state": Option(
         None,
         (Interval(int, 0, 2**63 - 1), None),
@@ -202,11 +230,19 @@ OPTIONS: dict[str, Option] = {
         (Interval(int, 1, None), None),
         "record every k-th step (default: every step for full batch, ~100 per epoch otherwise)",
     ),
+    "max_history": Option(
+        None,
+        (Interval(int, 2, None), None),
+        "keep at most this many history entries, evenly thinned (None: all recorded)",
+    ),
     "record_gap": Option(
         False, (_is_bool,), "also record the distance to the least-squares solution"
     ),
     "divergence_patience": Option(
-        5, (Interval(int, 1, None),), "epochs of growing loss that count as divergence"
+        None,
+        (Interval(int, 1, None), None),
+        f"epochs of growing loss that count as divergence; default {DEFAULT_PATIENCE} "
+        "(Adam: only a blow-up counts, its loss may oscillate)",
     ),
     "max_steps": Option(
         None,
@@ -241,19 +277,22 @@ class FitOptions:
     """
 
     lr: float | str | Schedule | None = None
-    optimizer: str | UpdateRule | GradientTransformation = "gd"
+    optimizer: str | UpdateRule | GradientTransformation | None = None
     beta: float | None = None
     batch_size: int | None = None
-    max_iter: int = 1000
-    tol: float = 1e-12
-    gtol: float = 1e-8
-    standardize: bool | Scaling = False
+    max_iter: int | None = None
+    tol: float = DEFAULT_TOL
+    gtol: float = 0.0
+    loss_tol: float = 0.0
+    n_iter_no_change: int = 5
+    standardize: bool | Scaling = True
     shuffle: bool = True
     random_state: int | None = None
     path: Literal["auto", "stats", "direct"] = "auto"
     history_stride: int | None = None
+    max_history: int | None = None
     record_gap: bool = False
-    divergence_patience: int = 5
+    divergence_patience: int | None = None
     max_steps: int | None = None
 
     def __post_init__(self) -> None:
@@ -271,6 +310,7 @@ class FitOptions:
                     option=f.name,
                 )
         rule = self.rule
+        chain = isinstance(self.optimizer, GradientTransformation)
         if self.beta is not None and not rule.uses_beta:
             users = ", ".join(repr(n) for n, r in RULES.items() if r.uses_beta)
             raise InvalidInputError(
@@ -278,33 +318,55 @@ class FitOptions:
                 f"or choose one of {users}",
                 option="beta",
             )
-        if isinstance(self.optimizer, GradientTransformation) and self.lr is not None:
+        if chain and self.lr is not None:
             raise InvalidInputError(
                 "a chain of transforms carries its own learning rate: leave lr out, or pass "
                 "an UpdateRule, which takes lr",
                 option="lr",
             )
-        if self.lr == "auto" and rule.auto_factor is None:
+        if self.divergence_patience is not None and rule.patience is not None:
+            raise InvalidInputError(
+                f"divergence_patience has no effect with optimizer={rule.name!r}, which "
+                "counts only a blow-up as divergence: leave it out",
+                option="divergence_patience",
+            )
+        if not chain and self.lr_value == "auto" and rule.auto_factor is None:
             rule.auto_lr(1.0, 1.0, 0.0, True)  # raises the rule's own explanation
 
     # -- derived values -----------------------------------------------------------------
 
     @property
     def rule(self) -> UpdateRule:
-        """The update rule these options name."""
+        """The update rule these options name (the default depends on the batch size)."""
         if isinstance(self.optimizer, UpdateRule):
             return self.optimizer
         if isinstance(self.optimizer, GradientTransformation):
             return custom_rule(self.optimizer)
+        if self.optimizer is None:
+            return get_rule("gd" if self.batch_size is None else "svrg")
         return get_rule(self.optimizer)
 
     @property
     def lr_value(self) -> float | str | Schedule:
-        return DEFAULT_LR if self.lr is None else self.lr
+        """The learning rate, the rule's default when not given."""
+        return self.rule.default_lr if self.lr is None else self.lr
 
     @property
     def beta_value(self) -> float:
         return DEFAULT_BETA if self.beta is None else float(self.beta)
+
+    @property
+    def patience(self) -> float:
+        """Epochs of growing loss that count as divergence, for this rule."""
+        if self.rule.patience is not None:
+            return self.rule.patience
+        return self.divergence_patience or DEFAULT_PATIENCE
+
+    def max_iter_for(self, full_batch: bool) -> int:
+        """The epoch limit: as given, or the default for this kind of descent."""
+        if self.max_iter is not None:
+            return self.max_iter
+        return FULL_BATCH_MAX_ITER if full_batch else BATCH_MAX_ITER
 
     def replace(self, **changes: Any) -> FitOptions:
         """A copy with some options changed (checked again)."""
@@ -335,7 +397,7 @@ class FitOptions:
                     f"{name}={value!r} has no command-line form: use the Python API"
                 )
             if isinstance(value, (bool, np.bool_)):
-                out.append(flag)  # booleans are flags that flip the default
+                out.append(flag if value else "--no-" + flag[2:])  # --name / --no-name
             else:
                 out += [flag, _cli_value(value)]
         return out
@@ -353,14 +415,20 @@ def _same(a: Any, b: Any) -> bool:
 def _python_value(value: Any) -> str:
     if isinstance(value, UpdateRule):
         return repr(value.name)
+    if _is_schedule(value) and type(value).__module__.startswith("gradfit."):
+        return f"gradfit.{value!r}"  # a schedule prints as its constructor
     if isinstance(value, (np.integer, np.floating)):
         value = value.item()
     return repr(value)
 
 
 def _cli_value_ok(value: Any) -> bool:
+    if isinstance(value, UpdateRule):
+        return RULES.get(value.name) is value  # registered: the command line knows its name
     return isinstance(value, (bool, int, float, str, np.number)) and not _is_schedule(value)
 
 
 def _cli_value(value: Any) -> str:
+    if isinstance(value, UpdateRule):
+        return value.name
     return str(value.item() if isinstance(value, np.number) else value)

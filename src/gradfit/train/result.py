@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,13 @@ class TrainingReport:
         Whether full-data evaluations used sufficient statistics or the rows.
     seconds : float
         Wall-clock time of the fit.
+    gap : float or None
+        Certified bound on the root-mean-square distance between the fitted
+        predictions and the least-squares ones, relative to ``std(y)`` (None: the
+        curvature needed for the bound was not computed).
+    rank : int or None
+        Rank of the design ``[X 1]``; below ``d + 1`` least squares has many solutions
+        and the one with the smallest ``|w|`` is returned.
     """
 
     loss: float
@@ -54,6 +62,15 @@ class TrainingReport:
     curvature: Curvature | None
     path: str
     seconds: float
+    gap: float | None = None
+    rank: int | None = None
+
+    @property
+    def digits(self) -> float | None:
+        """Significant digits of the predictions certified by ``gap``."""
+        if self.gap is None:
+            return None
+        return math.inf if self.gap == 0 else max(0.0, -math.log10(self.gap))
 
 
 @dataclass(frozen=True)

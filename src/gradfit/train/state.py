@@ -38,14 +38,19 @@ class TrainState(NamedTuple):
     epoch : int
         Epochs completed in this run.
     position : int
-        Batches done in the current epoch (0 at an epoch boundary).
+        Batches done in epoch ``epoch`` (0 at its start; ``steps_per_epoch`` when paused
+        right after its last batch, before the epoch boundary's check).
     seed : int
         Batch order of epoch ``e`` is ``epoch_order(n, seed=seed, epoch=e)``.
     n_rows : int
         Rows of the data it descends on.
+    batch_size, shuffle : int, bool
+        How the rows are batched: a paused descent resumes only with the same.
     stopping : StopMemory or None
         The stopping rules' memory while paused; None when the run ended, so that
         resuming begins a new run (new epoch count, new start loss).
+    anchor : ndarray or None
+        Where the current epoch began, for a rule with a control variate (SVRG).
     """
 
     theta: np.ndarray
@@ -58,6 +63,9 @@ class TrainState(NamedTuple):
     seed: int
     n_rows: int
     stopping: StopMemory | None
+    batch_size: int = 0
+    shuffle: bool = True
+    anchor: np.ndarray | None = None
 
     @property
     def paused(self) -> bool:

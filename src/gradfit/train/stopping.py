@@ -1,8 +1,17 @@
-"""When to stop: convergence, divergence and the iteration limit, checked once per epoch."""
+"""When to stop: convergence, divergence, early stopping and the iteration limit.
+
+Convergence means the least-squares solution, certified. With ``g`` the full-data
+gradient and ``mu`` the smallest non-zero curvature of the loss (in the coordinates
+descent runs in), the root-mean-square distance between the current predictions and
+the least-squares ones is at most ``|g| / sqrt(2 mu)`` (``J - J* = e^T H e / 2`` with
+``e^T H e = 2 mean((y' - y'*)^2)`` and ``g = H e``). ``tol`` bounds that distance relative
+to the standard deviation of ``y``: the same meaning whatever the units of ``X`` and ``y``.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 from gradfit.train.history import StopReason
@@ -17,26 +26,33 @@ class StopMemory(NamedTuple):
     """What the stopping rules remember between epochs: part of a paused ``TrainState``."""
 
     start_loss: float
+    start_gnorm: float
     previous: float
     growing: int
+    best: float
+    stalled: int
 
     @classmethod
-    def starting_at(cls, loss: float) -> StopMemory:
-        return cls(loss, loss, 0)
+    def starting_at(cls, loss: float, gnorm: float) -> StopMemory:
+        return cls(loss, gnorm, loss, 0, loss, 0)
 
 
 class Stopping:
     """The stopping rules of one fit, applied at every epoch boundary, in order.
 
-    1. diverged: the loss is non-finite, exceeds ``BLOWUP_FACTOR`` times its start,
+    1. ``diverged``: the loss is non-finite, exceeds ``BLOWUP_FACTOR`` times its start,
        or grew ``patience`` epochs in a row while above its starting value;
-    2. ``converged_gradient``: full-data gradient norm ``<= gtol``;
-    3. ``converged_loss``: relative change of the full-data loss over the epoch
-       ``<= tol`` (ignored below ``loss_resolution``, where losses are rounding noise);
-    4. ``max_iter``: the epoch limit.
+    2. ``converged_gradient``: the full-data gradient norm is at most ``gtol`` (the caller turns
+       ``tol`` into this bound, see the module's docstring); ``certify`` turns a
+       gradient norm into the certified relative distance to least squares, for the
+       message;
+    3. ``converged_rounding``: the gradient norm is at the rounding floor of float64
+       (``floor``): no step can improve the result further;
+    4. ``no_improvement``: early stopping, when ``loss_tol > 0`` and the loss has not
+       improved by ``loss_tol`` (relative) for ``n_iter_no_change`` epochs;
+    5. ``max_iter``: the epoch limit.
 
-    >>> s = Stopping(max_iter=10, tol=0.0, gtol=1e-8, patience=3,
-    ...              memory=StopMemory.starting_at(1.0))
+    >>> s = Stopping(max_iter=10, gtol=1e-8, patience=3, memory=StopMemory.starting_at(1.0, 1.0))
     >>> s.check(1, 1, 0.5, 1e-9).code
     'converged_gradient'
     >>> s.check(2, 2, float("nan"), 1.0).code
@@ -47,16 +63,22 @@ class Stopping:
         self,
         *,
         max_iter: int,
-        tol: float,
         gtol: float,
         patience: float,
         memory: StopMemory,
+        certify: Callable[[float], float | None] = lambda gnorm: None,
+        floor: float = 0.0,
+        loss_tol: float = 0.0,
+        n_iter_no_change: int = 5,
         loss_scale: float = 0.0,
         loss_resolution: float = 0.0,
     ) -> None:
-        self.max_iter, self.tol, self.gtol, self.patience = max_iter, tol, gtol, patience
-        self.start_loss = memory.start_loss
+        self.max_iter, self.gtol, self.patience = max_iter, gtol, patience
+        self.certify, self.floor = certify, floor
+        self.loss_tol, self.n_iter_no_change = loss_tol, n_iter_no_change
+        self.start_loss, self.start_gnorm = memory.start_loss, memory.start_gnorm
         self.previous, self.growing = memory.previous, memory.growing
+        self.best, self.stalled = memory.best, memory.stalled
         blowup = BLOWUP_FACTOR * (self.start_loss + loss_scale)
         self.blowup = blowup if blowup > 0 else math.inf
         self.loss_resolution = loss_resolution
@@ -64,7 +86,17 @@ class Stopping:
     @property
     def memory(self) -> StopMemory:
         """Where the rules stand, as a value (to pause and resume exactly)."""
-        return StopMemory(self.start_loss, self.previous, self.growing)
+        return StopMemory(
+            self.start_loss, self.start_gnorm, self.previous, self.growing, self.best, self.stalled
+        )
+
+    def distance(self, gnorm: float) -> str:
+        """How far from least squares a gradient norm certifies, in words."""
+        gap = self.certify(gnorm)
+        if gap is not None:
+            return f"predictions within {gap:.2g} x std(y) of least squares"
+        ratio = gnorm / self.start_gnorm if self.start_gnorm > 0 else 0.0
+        return f"gradient norm {gnorm:.2g}, {ratio:.2g} of its start"
 
     def check(self, epoch: int, step: int, loss: float, gnorm: float) -> StopReason | None:
         """The reason to stop after ``epoch`` epochs (``step`` steps), or None to go on."""
@@ -75,24 +107,31 @@ class Stopping:
                 what = "became non-finite" if not math.isfinite(loss) else f"grew to {loss:.3g}"
                 return StopReason("diverged", f"diverged at step {step}: the loss {what}", step)
         if gnorm <= self.gtol:
+            return StopReason("converged_gradient", f"converged: {self.distance(gnorm)}", step)
+        if gnorm <= self.floor:
             return StopReason(
-                "converged_gradient",
-                f"converged: gradient norm {gnorm:.2g} <= gtol {self.gtol:.2g}",
+                "converged_rounding",
+                f"converged as far as float64 allows (the gradient is rounding noise): "
+                f"{self.distance(gnorm)}",
                 step,
             )
-        if epoch > 0 and self.tol > 0 and loss > self.loss_resolution:
-            change = abs(previous - loss) / max(previous, loss)
-            if change <= self.tol:
-                return StopReason(
-                    "converged_loss",
-                    f"converged: relative loss change {change:.2g} <= tol {self.tol:.2g}",
-                    step,
-                )
+        if self.loss_tol > 0 and epoch > 0 and loss > self.loss_resolution:
+            if loss < self.best * (1.0 - self.loss_tol):
+                self.best, self.stalled = loss, 0
+            else:
+                self.stalled += 1
+                if self.stalled >= self.n_iter_no_change:
+                    return StopReason(
+                        "no_improvement",
+                        f"stopped early: the loss improved by less than loss_tol="
+                        f"{self.loss_tol:.2g} for {self.n_iter_no_change} epochs; "
+                        f"{self.distance(gnorm)}",
+                        step,
+                    )
         if epoch >= self.max_iter:
             return StopReason(
                 "max_iter",
-                f"max_iter reached: {self.max_iter} epochs ({step} steps) without meeting "
-                f"tol={self.tol:.2g} or gtol={self.gtol:.2g}; final gradient norm {gnorm:.2g}",
+                f"max_iter reached: {self.max_iter} epochs ({step} steps); {self.distance(gnorm)}",
                 step,
             )
         return None

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from gradfit.optim.registry import rule_names
-from gradfit.train.options import DEFAULT_BETA, DEFAULT_LR, OPTIONS
+from gradfit.train.options import DEFAULT_BETA, OPTIONS
 from gradfit.web.datasets import FIRST_DATASET, dataset_names
 from gradfit.web.settings import Mode
 
@@ -37,6 +37,8 @@ __all__ = [
 
 # The page's own cap: far beyond any stable rate, it keeps numbers in JSON's range.
 MAX_LR = 1e6
+# The page starts at article A's rate on raw-looking settings: the learner moves it.
+ARTICLE_LR = 0.01
 # What the page starts with: mini-batches of 32 rows when chosen, and a fixed seed so
 # that a shared URL replays the same batches.
 DEFAULT_BATCH_SIZE = 32
@@ -83,14 +85,14 @@ def settings_model() -> type[BaseModel]:
         optimizer=(
             _one_of(rule_names()),
             Field(
-                OPTIONS["optimizer"].default,
+                "gd",
                 description="a registered update rule (gradfit.optim.RULES)",
             ),
         ),
         lr=(
             StrictFloat,
             Field(
-                DEFAULT_LR,
+                ARTICLE_LR,
                 description=f"learning rate, > 0 and at most {MAX_LR:g}",
                 **lr_bounds,
             ),

@@ -26,6 +26,7 @@ from gradfit.explain import explain_record
 from gradfit.model import Objective
 from gradfit.train import FitResult, History, StepRecord, run
 from gradfit.train.advice import stable_lr
+from gradfit.train.fit import objective_for
 from gradfit.web.datasets import SessionData, load_data
 from gradfit.web.settings import Settings
 from gradfit.web.uploads import Upload
@@ -91,11 +92,7 @@ class Session:
         d = data.dataset
         source = ArraySource(d.X, d.y, feature_names=d.feature_names, target_name=d.target_name)
         options = settings.options
-        objective = Objective(
-            source,
-            scaling=options.standardize,
-            path=options.path,  # FitOptions checked it
-        )
+        objective = objective_for(source, options)
         return cls(settings, data, objective, Yardstick.of(objective))
 
     # -- stepping ---------------------------------------------------------------------
@@ -179,7 +176,7 @@ class Session:
         }
         if self.last_record is not None:
             out["explain"] = explain_record(
-                self.objective, self.last_record, options.rule.name, d.target_name
+                self.objective, self.last_record, options.rule, d.target_name
             ).to_dict()
         if self.status == "diverged":
             batch_size = resolve_batch_size(options.batch_size, self.objective.n_rows)
