@@ -19,7 +19,8 @@ from typing import Any
 from gradfit import __version__
 from gradfit.data import ArraySource, Dataset
 from gradfit.data.datasets import DATASETS
-from gradfit.data.files import close_matches, read_table
+from gradfit.data.files import read_table
+from gradfit.data.validation import close_matches
 from gradfit.exceptions import ConvergenceWarning, GradfitError, GradfitWarning, InvalidInputError
 from gradfit.model import Objective
 from gradfit.optim import rule_names
@@ -403,7 +404,14 @@ def _cmd_lr(args: argparse.Namespace) -> None:
     c = objective.curvature
     print(f"{data.target_name} ~ {', '.join(data.feature_names)}; {len(data.y)} rows")
     print(f"L (Lipschitz constant of the gradient) = {c.lipschitz:.6g}")
-    if c.lambda_min is not None:
+    if c.rank_deficient:
+        print(
+            f"rank {c.rank} of {objective.n_params} ([X 1]): collinear columns or fewer rows "
+            "than coefficients, so many least-squares solutions; condition number = inf "
+            f"({c.effective_condition_number:.6g} over the directions that move)"
+        )
+        print(f"smallest non-zero curvature lambda_min = {c.lambda_min:.6g}")
+    elif c.lambda_min is not None:
         print(f"lambda_min = {c.lambda_min:.6g}; condition number = {c.condition_number:.6g}")
     print(f"largest stable rate 2/L = {c.max_stable_lr:.6g}")
     print(f"rate that never overshoots 1/L = {c.inverse_lipschitz_lr:.6g}")

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gradfit.data.validation import check_columns, close_matches
 from gradfit.exceptions import InvalidInputError
 
 __all__ = [
@@ -111,10 +112,12 @@ def load_dataset(
     if features is None:
         features = info.features or [c for c in numeric if c != target]
     features = list(features)
+    check_columns(target, features, f"data set {key!r}")
     for col in [*features, target]:
         if col not in columns:
             raise InvalidInputError(
-                f"data set {key!r} has no column {col!r}: choose from {', '.join(columns)}"
+                f"data set {key!r} has no column {col!r}{close_matches(col, list(columns))}: "
+                f"choose from {', '.join(columns)}"
             )
         if columns[col] is None:
             raise InvalidInputError(

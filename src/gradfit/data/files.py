@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradfit.data.datasets import DATASETS, Dataset, load_dataset
+from gradfit.data.validation import check_columns, close_matches
 from gradfit.exceptions import InvalidInputError, require
 
 __all__ = [
@@ -89,45 +90,10 @@ def _notes(name: str, index_column: str | None, non_numeric: Sequence[str]) -> l
     return out
 
 
-def close_matches(word: str, choices: Sequence[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the choices close to ``word``, or ``""``.
-
-    >>> close_matches("weigth", ["weight", "age", "sex"])
-    " (did you mean 'weight'?)"
-    >>> close_matches("shoe", ["weight"])
-    ''
-    """
-    found = difflib.get_close_matches(word, list(choices), n=3)
-    if not found:
-        return ""
-    return f" (did you mean {' or '.join(map(repr, found))}?)"
-
-
 def _listing(columns: Sequence[str], limit: int = 20) -> str:
     """Column names for a message: the first ``limit``, then how many more."""
     shown = ", ".join(map(repr, columns[:limit]))
     return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
-
-
-def check_columns(target: str | None, features: Sequence[str] | None, name: str) -> None:
-    """A target that is not also a feature, and no feature twice.
-
-    >>> check_columns("y", ["x", "y"], "t.csv")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    gradfit.exceptions.InvalidInputError: the target 'y' of t.csv is also among the features: ...
-    """
-    chosen = list(features or [])
-    twice = sorted({c for c in chosen if chosen.count(c) > 1})
-    if twice:
-        raise InvalidInputError(
-            f"features name {', '.join(map(repr, twice))} more than once: list each feature once"
-        )
-    if target is not None and target in chosen:
-        raise InvalidInputError(
-            f"the target {target!r} of {name} is also among the features: a column "
-            "cannot predict itself, leave it out of the features"
-        )
 
 
 def _unnamed(column: str) -> bool:
@@ -382,16 +348,6 @@ def _near_names(path: Path) -> str:
 
 
 def _load_shipped(key: str, target: str | None, features: Sequence[str] | None) -> Dataset:
-    from gradfit.data.datasets import _columns_of
-
-    columns = list(_columns_of(key))
-    check_columns(target or DATASETS[key].target, features, f"data set {key!r}")
-    for col in [*([target] if target else []), *(features or [])]:
-        if col not in columns:
-            raise InvalidInputError(
-                f"data set {key!r} has no column {col!r}{close_matches(col, columns)}: "
-                f"choose from {_listing(columns)}"
-            )
     return load_dataset(key, target=target, features=features)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from gradfit.data.validation import check_xy, dense_rows, feature_names_of, is_sparse
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["ArraySource", "Batch", "Source", "as_source", "check_weights"]
+__all__ = ["ArraySource", "Batch", "Source", "as_source", "check_range", "check_weights"]
 
 # Rows per chunk: about 32 MiB of float64 values, whatever the width.
 CHUNK_VALUES = 2**22
@@ -76,6 +76,43 @@ def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
             "sample_weight is zero for every row: give at least one row a positive weight"
         )
     return s
+
+
+# Squares and cross-products of values beyond this overflow float64 (max 1.8e308) when
+# summed over rows; values below its inverse lose every digit when squared.
+LARGEST_VALUE = 1e150
+
+
+def check_range(X: Any, y: np.ndarray, feature_names: list[str], target_name: str) -> None:
+    """Values whose squares float64 cannot hold are an error that says how to rescale.
+
+    Gradient descent on the mean squared error sums squares and products of the values;
+    around 1e200 they overflow, around 1e-200 they vanish. Rescaling a column by a
+    power of ten changes its coefficient by the same power, exactly.
+
+    >>> check_range(np.array([[1e200]]), np.array([1.0]), ["x"], "y")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gradfit.exceptions.InvalidInputError: column 'x' has values up to 1e+200, ... by 1e+200 ...
+    """
+    if is_sparse(X):  # stored values only: one check over all of them
+        columns = [("of X", float(np.abs(X.data).max(initial=0.0)))]
+    else:
+        top = np.abs(X).max(axis=0)
+        columns = [(name, float(v)) for name, v in zip(feature_names, top, strict=True)]
+    columns.append((target_name, float(np.abs(y).max())))
+    for name, size in columns:
+        if size > LARGEST_VALUE or 0.0 < size < 1.0 / LARGEST_VALUE:
+            big = size > 1.0
+            power = 10.0 ** np.floor(np.log10(size))
+            what = "overflow float64" if big else "underflow to zero in float64"
+            fix = f"divide it by {power:.0e}" if big else f"multiply it by {1.0 / power:.0e}"
+            label = "X" if name == "of X" else f"column {name!r}"
+            which = "the coefficients scale" if name == target_name else "its coefficient scales"
+            raise InvalidInputError(
+                f"{label} has values up to {size:.3g}, whose squares {what}: {fix} "
+                f"({which} back by the same factor)"
+            )
 
 
 class ArraySource:

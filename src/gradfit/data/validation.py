@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,16 @@ import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["as_features", "as_target", "check_xy", "dense_rows", "feature_names_of", "is_sparse"]
+__all__ = [
+    "as_features",
+    "as_target",
+    "check_columns",
+    "check_xy",
+    "close_matches",
+    "dense_rows",
+    "feature_names_of",
+    "is_sparse",
+]
 
 
 def is_sparse(X: Any) -> bool:
@@ -216,3 +226,38 @@ def check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
             f"pass one target value per row of X"
         )
     return Xa, ya
+
+
+def close_matches(word: str, choices: Sequence[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the choices close to ``word``, or ``""``.
+
+    >>> close_matches("weigth", ["weight", "age", "sex"])
+    " (did you mean 'weight'?)"
+    >>> close_matches("shoe", ["weight"])
+    ''
+    """
+    found = difflib.get_close_matches(word, list(choices), n=3)
+    if not found:
+        return ""
+    return f" (did you mean {' or '.join(map(repr, found))}?)"
+
+
+def check_columns(target: str | None, features: Sequence[str] | None, name: str) -> None:
+    """A target that is not also a feature, and no feature twice.
+
+    >>> check_columns("y", ["x", "y"], "t.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gradfit.exceptions.InvalidInputError: the target 'y' of t.csv is also among the features: ...
+    """
+    chosen = list(features or [])
+    twice = sorted({c for c in chosen if chosen.count(c) > 1})
+    if twice:
+        raise InvalidInputError(
+            f"features name {', '.join(map(repr, twice))} more than once: list each feature once"
+        )
+    if target is not None and target in chosen:
+        raise InvalidInputError(
+            f"the target {target!r} of {name} is also among the features: a column "
+            "cannot predict itself, leave it out of the features"
+        )

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gradfit.data.scaling import Scaling
-from gradfit.data.source import ArraySource, Source
+from gradfit.data.source import ArraySource, Source, check_range
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
@@ -85,7 +85,10 @@ class Objective:
             or (path == "auto" and n >= 2 * (d + 1) and d + 1 <= STATS_MAX_FEATURES)
         )
         self.path = "stats" if use_stats else "direct"
-        self._raw_stats = SufficientStats.from_source(source) if use_stats else None
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked next
+            self._raw_stats = SufficientStats.from_source(source) if use_stats else None
+        if self._raw_stats is None or not _representable(self._raw_stats):
+            _check_range(source)
         if isinstance(scaling, Scaling):
             if scaling.mean.shape != (d,):
                 raise InvalidInputError(
@@ -330,6 +333,28 @@ class Objective:
             return []
         large = [j for j in np.argsort(-rms) if rms[j] >= ratio * low]
         return [(names[j], float(rms[j])) for j in [*large, int(np.flatnonzero(rms == low)[0])]]
+
+
+def _representable(stats: SufficientStats) -> bool:
+    """Whether float64 held the statistics: no overflow, and no spread lost to underflow."""
+    finite = bool(np.isfinite(stats.Sxx).all() and np.isfinite(stats.Sxy).all())
+    finite = finite and bool(np.isfinite(stats.Syy))
+    vanished = np.any((np.diag(stats.Sxx) == 0) & (stats.x_mean != 0)) or (
+        stats.Syy == 0 and stats.y_mean != 0
+    )
+    return finite and not vanished
+
+
+def _check_range(source: Source) -> None:
+    """Say which column's values float64 cannot square (on the rows, when at hand)."""
+    if isinstance(source, ArraySource):
+        check_range(source.X, source.y, source.feature_names, source.target_name)
+        return
+    if isinstance(source, SummarySource) and not _representable(source.stats):
+        raise InvalidInputError(
+            "the statistics of these rows overflow float64 (values beyond about 1e150): "
+            "rescale the columns by powers of ten"
+        )
 
 
 def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray]:

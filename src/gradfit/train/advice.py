@@ -152,7 +152,7 @@ def rank_note(rank: int, n_params: int, n_rows: int) -> str:
     why = (
         f"{n_rows} rows for {n_params} coefficients"
         if n_rows < n_params
-        else "some columns are linear combinations of the others (or constant)"
+        else "some columns are linear combinations of others, or constant"
     )
     return (
         f"the design [X 1] has rank {rank} of {n_params} ({why}): least squares has "
