@@ -65,7 +65,8 @@ def article_b(rows: list[str], quick: bool) -> None:
         lambda: article_b_code.gradient_descent(points, 5, iterations=iterations), repeat=1
     )
     t_gf, r = best_time(
-        lambda: gradfit.fit(d.X, d.y, lr=0.01, max_iter=iterations, tol=0, gtol=0), repeat=20
+        lambda: gradfit.fit(d.X, d.y, lr=0.01, max_iter=iterations, tol=0, standardize=False),
+        repeat=20,
     )
     diff = float(np.abs(np.append(r.w, r.b) - np.append(w_a, b_a)).max())
     rows.append(f"### Article B: {iterations} full-batch iterations, 5000 x 5, lr 0.01\n")
@@ -117,7 +118,9 @@ def full_batch(rows: list[str], n: int, d: int, paths: list[str]) -> None:
 
     def ours(path: str) -> Callable[[], np.ndarray]:
         def run() -> np.ndarray:
-            r = gradfit.fit(X, y, lr="auto", tol=0, gtol=1e-9, max_iter=10000, path=path)
+            r = gradfit.fit(
+                X, y, lr="auto", tol=0, gtol=1e-9, max_iter=10000, path=path, standardize=False
+            )
             return np.append(r.w, r.b)
 
         return run
@@ -169,10 +172,10 @@ def stochastic(rows: list[str], quick: bool) -> None:
                     X,
                     y,
                     lr=0.001,
+                    optimizer="gd",
                     batch_size=b,
                     max_iter=1,
                     tol=0,
-                    gtol=0,
                     random_state=0,
                     standardize=s,
                 ),

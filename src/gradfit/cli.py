@@ -366,6 +366,13 @@ def _parser() -> argparse.ArgumentParser:
         default=bool(OPTIONS["standardize"].default),  # as gradfit fit
         help=OPTIONS["standardize"].help,
     )
+    lr.add_argument(
+        "--intercept",
+        dest="fit_intercept",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=OPTIONS["fit_intercept"].help,
+    )
 
     parser.known_flags = sorted(
         {s for p in sub.choices.values() for a in p._actions for s in a.option_strings}
@@ -380,7 +387,8 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     data = _load(args)
     result = fit(data.X, data.y, feature_names=data.feature_names, **options.changed())
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
-    print(f"{data.target_name} = {terms} + {result.b:.6g}")
+    intercept = f" + {result.b:.6g}" if options.fit_intercept else " (through the origin)"
+    print(f"{data.target_name} = {terms}{intercept}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
     print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")
     print(f"learning rate: {result.lr}")
@@ -400,13 +408,15 @@ def _cmd_lr(args: argparse.Namespace) -> None:
     objective = Objective(
         ArraySource(data.X, data.y, feature_names=data.feature_names),
         scaling=bool(args.standardize),
+        fit_intercept=args.fit_intercept,
     )
     c = objective.curvature
     print(f"{data.target_name} ~ {', '.join(data.feature_names)}; {len(data.y)} rows")
     print(f"L (Lipschitz constant of the gradient) = {c.lipschitz:.6g}")
     if c.rank_deficient:
         print(
-            f"rank {c.rank} of {objective.n_params} ([X 1]): collinear columns or fewer rows "
+            f"rank {c.rank} of {objective.n_coefficients} "
+            f"({'[X 1]' if objective.fit_intercept else 'X'}): collinear columns or fewer rows "
             "than coefficients, so many least-squares solutions; condition number = inf "
             f"({c.effective_condition_number:.6g} over the directions that move)"
         )

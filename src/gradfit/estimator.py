@@ -77,7 +77,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         Rows per step: None for full batch, 1 for stochastic, k for mini-batches.
     max_iter : int >= 1 or None, default=None
         Maximum number of epochs (passes over the data). None: 100000 for full
-        batch (a step costs O(d^2) there), 1000 otherwise. Stopping there warns
+        batch (a step costs O(d^2) there); with batches at least 1000, and a budget of
+        100000 steps when an epoch has few. Stopping there warns
         (``ConvergenceWarning``) unless ``tol`` and ``loss_tol`` are 0.
     tol : float >= 0, default=1e-10
         Converged when the predictions are certified within ``tol * std(y)`` of the
@@ -90,6 +91,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         so stopping this way warns with the distance reached. 0 turns it off.
     n_iter_no_change : int >= 1, default=5
         Epochs without improvement before early stopping.
+    fit_intercept : bool, default=True
+        False fits a line through the origin (``intercept_ = 0``); standardizing then
+        divides by the root-mean-square of each feature without centring it.
     standardize : bool, default=True
         Descend on standardized features (weighted moments); ``coef_`` and
         ``intercept_`` are always in original units.
@@ -98,8 +102,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     random_state : int or None, default=None
         Seed of the shuffling.
     warm_start : bool, default=False
-        Start ``fit`` from the previous solution and optimizer state (with the
-        current parameters; changing the optimizer of a warm start is an error).
+        Start ``fit`` from the previous coefficients (as scikit-learn does), with the
+        current parameters: a new rate, rule or scaling applies.
     path : {'auto', 'stats', 'direct'}, default='auto'
         Full-data evaluations from sufficient statistics or from the rows.
     history_stride : int >= 1 or None, default=None
@@ -129,9 +133,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     lr_ : float
         The learning rate of the first step (``lr='auto'`` resolved).
     rank_ : int or None
-        Rank of ``[X 1]``; below ``n_features_in_ + 1`` the least-squares solution is
-        not unique and ``coef_`` is the one with the smallest norm (as in
-        ``LinearRegression``, which also reports ``rank_`` without warning).
+        Rank of the (centred) features, as ``LinearRegression.rank_``; below
+        ``n_features_in_`` the least-squares solution is not unique and ``coef_`` is the
+        one with the smallest norm (``LinearRegression`` also reports it without warning).
     gap_ : float or None
         Certified bound on the root-mean-square distance of the predictions to the
         least-squares ones, relative to ``std(y)``.
@@ -165,6 +169,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         tol: float = 1e-10,
         loss_tol: float = 0.0,
         n_iter_no_change: int = 5,
+        fit_intercept: bool = True,
         standardize: bool = True,
         shuffle: bool = True,
         random_state: int | None = None,
@@ -184,6 +189,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.loss_tol = loss_tol
         self.n_iter_no_change = n_iter_no_change
+        self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.shuffle = shuffle
         self.random_state = random_state
@@ -242,6 +248,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             tol=self.tol,
             loss_tol=self.loss_tol,
             n_iter_no_change=self.n_iter_no_change,
+            fit_intercept=self.fit_intercept,
             standardize=self.standardize,
             shuffle=self.shuffle,
             random_state=self.random_state,
@@ -282,10 +289,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         sample_weight: np.ndarray | None,
         *,
         previous: FitResult | None,
-        carry_schedule: bool,
         max_iter: int | None,
         stopping: bool,
+        start: tuple[np.ndarray, float] | None = None,
     ) -> tuple[FitResult, Objective, FitOptions]:
+        """One run of the engine: a new fit (from ``start``, coefficients in original
+        units, when given), or the next pass of ``partial_fit`` from ``previous``."""
         options = self._check_params(max_iter)
         source = ArraySource(
             X,
@@ -296,14 +305,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         objective = objective_for(
             source, options, previous.scaling if previous is not None else None
         )
-        schedule = (
-            previous.lr
-            if previous is not None and carry_schedule
-            else self._schedule(objective, options)
-        )
+        schedule = previous.lr if previous is not None else self._schedule(objective, options)
         # Standardized features are centred, so the intercept's optimum is exactly the
         # mean of y: start there.
-        b0 = float(np.average(y, weights=sample_weight)) if self.standardize else 0.0
+        b0 = (
+            float(np.average(y, weights=sample_weight))
+            if self.standardize and self.fit_intercept
+            else 0.0
+        )
         if objective.path == "stats":
             objective.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
         options = options.replace(lr=schedule)
@@ -311,7 +320,10 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             options = options.replace(tol=0.0, loss_tol=0.0)
         if previous is not None:
             return run(objective, options, previous.state.new_run()), objective, options
-        return run(objective, options, b0=b0), objective, options
+        w0, b0 = start if start is not None else (None, b0)
+        if not self.fit_intercept:
+            b0 = 0.0
+        return run(objective, options, w0=w0, b0=b0), objective, options
 
     def _store(self, result: FitResult, *, accumulate: bool) -> None:
         self._result = result
@@ -327,7 +339,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.stop_reason_: StopReason = result.stop
         self.lr_ = float(result.lr(0)) if result.lr is not None else float("nan")
         self.curvature_: Curvature | None = result.curvature
-        self.rank_: int | None = result.report.rank
+        rank = result.report.rank  # of [X 1]; scikit-learn's rank_ is that of centred X
+        self.rank_: int | None = None if rank is None else rank - int(self.fit_intercept)
         self.gap_: float | None = result.report.gap
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GDRegressor:
@@ -347,17 +360,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         X, y, sample_weight = self._validate(X, y, sample_weight, reset=True)
-        previous = getattr(self, "_result", None) if self.warm_start else None
-        if previous is not None and previous.theta.shape[0] != X.shape[1] + 1:
-            previous = None
+        # warm_start: the previous coefficients are the starting point, as in scikit-learn;
+        # every parameter set since (rate, rule, scaling) applies
+        start = None
+        if self.warm_start and getattr(self, "coef_", np.empty(0)).shape == (X.shape[1],):
+            start = (self.coef_, self.intercept_)
         result, objective, options = self._run(
             X,
             y,
             sample_weight,
-            previous=previous,
-            carry_schedule=False,
+            previous=None,
             max_iter=self.max_iter,
             stopping=True,
+            start=start,
         )
         self._store(result, accumulate=False)
         self._warn_if_short(result, objective, options)
@@ -410,7 +425,6 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             y,
             sample_weight,
             previous=previous,
-            carry_schedule=True,
             max_iter=1,
             stopping=False,
         )
@@ -425,8 +439,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         assert self._seen is not None
         stats, n_rows = self._seen
         summary = SummarySource(stats, n_rows, result.model.feature_names)
-        objective = Objective(summary, scaling=result.scaling)
-        options = FitOptions(tol=self.tol, max_iter=self.max_iter, max_history=self.max_history)
+        objective = Objective(summary, scaling=result.scaling, fit_intercept=self.fit_intercept)
+        options = FitOptions(
+            tol=self.tol,
+            max_iter=self.max_iter,
+            max_history=self.max_history,
+            fit_intercept=self.fit_intercept,
+        )
         refined = run(objective, options, w0=result.w, b0=result.b)
         self._warn_if_short(refined, objective, options)
         state = result.state._replace(theta=refined.state.theta)

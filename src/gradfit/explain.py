@@ -87,6 +87,7 @@ class StepExplanation:
     weights: np.ndarray | None = None
     terms: dict[str, np.ndarray] = field(default_factory=dict)
     rule: UpdateRule = field(default_factory=lambda: get_rule("gd"), repr=False)
+    fit_intercept: bool = True
 
     # -- the derivation as (label, formula, value) lines -------------------------------
 
@@ -113,6 +114,8 @@ class StepExplanation:
         rule = self.rule
         if not rule.terms:
             g = np.append(self.grad_w, self.grad_b)
+            if not self.fit_intercept:
+                return [f"gradient g = dJ/d{m} = {_vec(self.grad_w)}"]
             return [f"gradient g = [dJ/d{m}, dJ/db] = {_vec(g)}"]
         return [f"{t.label} = {_vec(self.terms[t.key])}" for t in rule.terms]
 
@@ -128,7 +131,12 @@ class StepExplanation:
             f"Step {self.step} (epoch {self.epoch}): {self.optimizer}, learning rate "
             f"alpha = {_num(self.lr)}, batch = {batch}, on {coords}."
         ]
-        if self._one_feature():
+        if not self.fit_intercept:
+            if self._one_feature():
+                out.append(f"prediction y'_i = m * x_i = {_num(self.w[0])} * x_i (no intercept)")
+            else:
+                out.append(f"prediction y'_i = w . x_i, w = {_vec(self.w)} (no intercept)")
+        elif self._one_feature():
             out.append(f"prediction y'_i = m * x_i + b = {_num(self.w[0])} * x_i{_signed(self.b)}")
         else:
             out.append(f"prediction y'_i = w . x_i + b, w = {_vec(self.w)}, b = {_num(self.b)}")
@@ -153,10 +161,11 @@ class StepExplanation:
             out.append(
                 f"dJ/dw = (2/N) X^T error = (2/{_num(n)}) * {_vec(sx)} = {_vec(self.grad_w)}"
             )
-        out.append(
-            f"dJ/db = (2/N) sum error_i = (2/{_num(n)}) * {_num(self.sum_error)} = "
-            f"{_num(self.grad_b)}"
-        )
+        if self.fit_intercept:
+            out.append(
+                f"dJ/db = (2/N) sum error_i = (2/{_num(n)}) * {_num(self.sum_error)} = "
+                f"{_num(self.grad_b)}"
+            )
         out += self._rule_lines()
         step_w = -self.updates[:-1]
         if self._one_feature():
@@ -169,10 +178,11 @@ class StepExplanation:
                 f"w1 = w0 - alpha * {self._direction_name('w')} = {_vec(self.w)} - {_num(self.lr)} "
                 f"* {_vec(step_w / self.lr)} = {_vec(self.w_next)}"
             )
-        out.append(
-            f"b1 = b0 - alpha * {self._direction_name('b')} = {_num(self.b)} - {_num(self.lr)} * "
-            f"{_num(-self.updates[-1] / self.lr)} = {_num(self.b_next)}"
-        )
+        if self.fit_intercept:
+            out.append(
+                f"b1 = b0 - alpha * {self._direction_name('b')} = {_num(self.b)} - "
+                f"{_num(self.lr)} * {_num(-self.updates[-1] / self.lr)} = {_num(self.b_next)}"
+            )
         what = "batch loss" if self.rows is not None else "loss"
         out.append(f"{what} J = {_num(self.loss)} -> {_num(self.loss_next)}")
         if self.rows is not None:
@@ -182,9 +192,8 @@ class StepExplanation:
                 f"{_num(w)} * {name}"
                 for w, name in zip(self.original_next[:-1], self.feature_names, strict=True)
             )
-            out.append(
-                f"in original units: {self.target_name} = {terms}{_signed(self.original_next[-1])}"
-            )
+            b = _signed(self.original_next[-1]) if self.fit_intercept else ""
+            out.append(f"in original units: {self.target_name} = {terms}{b}")
         return out
 
     def _direction_name(self, param: str) -> str:
@@ -372,6 +381,7 @@ def explain_record(
         lr=float(r.lr),
         optimizer=rule.name,
         rule=rule,
+        fit_intercept=objective.fit_intercept,
         updates=r.updates,
         w_next=r.theta_next[:-1].copy(),
         b_next=float(r.theta_next[-1]),

@@ -13,7 +13,7 @@ import numpy as np
 
 from gradfit.data.validation import dense_rows
 
-__all__ = ["Scaling"]
+__all__ = ["Scaling", "column_moments"]
 
 
 class Scaling(NamedTuple):
@@ -52,16 +52,7 @@ class Scaling(NamedTuple):
 
         Dense or sparse ``X``; centred values exist only one chunk of rows at a time.
         """
-        n, d = X.shape
-        s = np.ones(n) if sample_weight is None else sample_weight
-        total = float(s.sum())
-        mean = np.asarray(s @ X).ravel() / total
-        rows = chunk_rows or max(1, 2**22 // d)
-        ss = np.zeros(d)
-        for start in range(0, n, rows):
-            centred = dense_rows(X, start, start + rows) - mean
-            ss += s[start : start + rows] @ (centred * centred)
-        return cls.from_moments(mean, ss / total)
+        return cls.from_moments(*column_moments(X, sample_weight, chunk_rows))
 
     def same_as(self, other: Scaling) -> bool:
         """The same coordinates (NamedTuple equality would compare arrays ambiguously)."""
@@ -88,3 +79,23 @@ class Scaling(NamedTuple):
         w = theta[..., :-1]
         c = theta[..., -1] + w @ self.mean
         return np.concatenate([w * self.scale, np.asarray(c)[..., None]], axis=-1)
+
+
+def column_moments(
+    X: Any, sample_weight: np.ndarray | None = None, chunk_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(Weighted) means and population variances of the columns, in bounded memory.
+
+    >>> column_moments(np.array([[1.0], [3.0]]))
+    (array([2.]), array([1.]))
+    """
+    n, d = X.shape
+    s = np.ones(n) if sample_weight is None else sample_weight
+    total = float(s.sum())
+    mean = np.asarray(s @ X).ravel() / total
+    rows = chunk_rows or max(1, 2**22 // d)
+    ss = np.zeros(d)
+    for start in range(0, n, rows):
+        centred = dense_rows(X, start, start + rows) - mean
+        ss += s[start : start + rows] @ (centred * centred)
+    return mean, ss / total

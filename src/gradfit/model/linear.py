@@ -55,8 +55,10 @@ class LinearRegressionLoss:
         y: np.ndarray,
         scaling: Scaling | None = None,
         sample_weight: np.ndarray | None = None,
+        fit_intercept: bool = True,
     ) -> None:
         self.X, self.y = X, y
+        self.fit_intercept = fit_intercept
         self.scaling = scaling or Scaling.identity(X.shape[1])
         self.sample_weight = sample_weight
         self.mean_weight = 1.0 if sample_weight is None else float(sample_weight.mean())
@@ -89,20 +91,23 @@ class LinearRegressionLoss:
             if not self._identity:
                 X = self.scaling.apply(X)
             loss, g = squared_error(predict(X, theta[:-1], theta[-1]), target, weights, total)
-            return loss, self._gradient(X, g, theta)
+            return loss, self._gradient(X, g, theta, self.fit_intercept)
         wb = theta if self._identity else self.scaling.to_original(theta)
         loss, g = squared_error(predict(X, wb[:-1], wb[-1]), target, weights, total)
-        grad = self._gradient(X, g, theta)
+        grad = self._gradient(X, g, theta, self.fit_intercept)
         if not self._identity:  # chain rule: dp/dv_j = (x_j - mean_j) / scale_j
             grad[:-1] = (grad[:-1] - self.scaling.mean * grad[-1]) / self.scaling.scale
         return loss, grad
 
     @staticmethod
-    def _gradient(X: Any, g: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        """``[X^T g, sum(g)]``: the parameter gradient from ``g = dJ/dp``."""
+    def _gradient(X: Any, g: np.ndarray, theta: np.ndarray, intercept: bool) -> np.ndarray:
+        """``[X^T g, sum(g)]``: the parameter gradient from ``g = dJ/dp``.
+
+        Without an intercept ``b`` is held at 0: its gradient is 0.
+        """
         grad = np.empty_like(theta)
         grad[:-1] = X.T.dot(g)
-        grad[-1] = np.add.reduce(g)
+        grad[-1] = np.add.reduce(g) if intercept else 0.0
         return grad
 
     def hessian_vector_product(self, v: np.ndarray) -> np.ndarray:
@@ -115,7 +120,7 @@ class LinearRegressionLoss:
         best = 0.0
         for start in range(0, self.X.shape[0], rows):
             z = self.scaling.apply(dense_rows(self.X, start, start + rows))
-            norms = np.einsum("ij,ij->i", z, z) + 1.0
+            norms = np.einsum("ij,ij->i", z, z) + (1.0 if self.fit_intercept else 0.0)
             if self.sample_weight is not None:
                 norms *= self.sample_weight[start : start + rows] / self.mean_weight
             best = max(best, float(norms.max()))

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from gradfit.data.scaling import Scaling
+from gradfit.data.scaling import Scaling, column_moments
 from gradfit.data.source import ArraySource, Source, check_range
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
@@ -56,6 +56,10 @@ class Objective:
         Full-data evaluations from sufficient statistics (O(d^2) per step after one
         pass) or from the rows (O(n d)). 'auto' uses statistics when
         ``n >= 2 (d + 1)`` and ``d < 2048``.
+    fit_intercept : bool, default=True
+        False fits a line through the origin: ``b`` stays 0 (its gradient is 0), the
+        curvature, rank and solution are those of ``X`` alone, and standardizing divides
+        by the root-mean-square without centring (centring needs an intercept).
 
     Examples
     --------
@@ -68,7 +72,15 @@ class Objective:
     [2.0, 0.0]
     """
 
-    def __init__(self, source: Source, *, scaling: bool | Scaling = False, path: Path = "auto"):
+    def __init__(
+        self,
+        source: Source,
+        *,
+        scaling: bool | Scaling = False,
+        path: Path = "auto",
+        fit_intercept: bool = True,
+    ):
+        self.fit_intercept = bool(fit_intercept)
         if path not in ("auto", "stats", "direct"):
             raise InvalidInputError(f"path must be 'auto', 'stats' or 'direct', got {path!r}")
         self.source = source
@@ -95,12 +107,22 @@ class Objective:
                     f"the scaling is for {scaling.mean.shape[0]} features, the data has {d}: "
                     "fit this data from scratch"
                 )
+            if not self.fit_intercept and scaling.mean.any():
+                raise InvalidInputError(
+                    "a line through the origin cannot centre its features: give a scaling "
+                    "with mean 0, or fit an intercept"
+                )
             self.scaling = scaling
         elif scaling:
             if self._raw_stats is not None:
-                self.scaling = Scaling.from_moments(self._raw_stats.x_mean, self._raw_stats.x_var)
+                mean, var = self._raw_stats.x_mean, self._raw_stats.x_var
             else:
-                self.scaling = Scaling.standardize(*_arrays(source))
+                batch = source.rows(None)
+                mean, var = column_moments(batch.X, batch.weight)
+            if self.fit_intercept:
+                self.scaling = Scaling.from_moments(mean, var)
+            else:  # through the origin: divide by the root-mean-square, do not centre
+                self.scaling = Scaling.from_moments(np.zeros(d), var + mean**2)
         else:
             self.scaling = Scaling.identity(d)
         self._stats = self._raw_stats.scaled(self.scaling) if self._raw_stats else None
@@ -115,7 +137,9 @@ class Objective:
         """Loss and gradient computed from the rows themselves (made on first use)."""
         if self._rows is None:
             batch = self.source.rows(None)
-            self._rows = LinearRegressionLoss(batch.X, batch.y, self.scaling, batch.weight)
+            self._rows = LinearRegressionLoss(
+                batch.X, batch.y, self.scaling, batch.weight, self.fit_intercept
+            )
         return self._rows
 
     @property
@@ -152,7 +176,7 @@ class Objective:
     def quadratic(self) -> Quadratic:
         """The loss as a quadratic in descent coordinates, built once from ``stats``."""
         if self._quadratic is None:
-            self._quadratic = self.stats.quadratic()
+            self._quadratic = self.stats.quadratic(self.fit_intercept)
         return self._quadratic
 
     @property
@@ -195,12 +219,12 @@ class Objective:
         """Hessian eigenvalues (from the statistics, or from ``A A^T`` when there are few
         rows), else ``L`` alone by power iteration; the rank is decided scale-invariantly."""
         if self._curvature is None:
-            rank = self.design_rank
+            rank, k = self.design_rank, self.n_coefficients
             if self.path == "stats":
-                self._curvature = Curvature.from_hessian(self.quadratic().H, rank)
+                self._curvature = Curvature.from_hessian(self.quadratic().H[:k, :k], rank)
             elif self.n_rows <= GRAM_MAX_ROWS and self.n_rows * self.n_params <= DENSE_MAX_VALUES:
                 eig = np.linalg.eigvalsh(self._row_gram())
-                self._curvature = Curvature.from_eigenvalues(eig, self.n_params, rank)
+                self._curvature = Curvature.from_eigenvalues(eig, k, rank)
             else:
                 top = power_iteration(
                     self.rows.hessian_vector_product, self.n_params, iters=60, rtol=1e-4
@@ -211,9 +235,10 @@ class Objective:
     def _row_gram(self) -> np.ndarray:
         """``(2/W) S^(1/2) A A^T S^(1/2)``, n x n: its non-zero eigenvalues are the Hessian's."""
         batch = self.source.rows(None)
-        A = np.empty((self.n_rows, self.n_params))
-        A[:, :-1] = self.scaling.apply(dense_rows(batch.X, 0, self.n_rows))
-        A[:, -1] = 1.0
+        A = np.empty((self.n_rows, self.n_coefficients))
+        A[:, : self.n_params - 1] = self.scaling.apply(dense_rows(batch.X, 0, self.n_rows))
+        if self.fit_intercept:
+            A[:, -1] = 1.0
         if batch.weight is not None:
             A *= np.sqrt(batch.weight)[:, None]
         total = self.n_rows if batch.weight is None else float(batch.weight.sum())
@@ -222,8 +247,14 @@ class Objective:
     # -- many minimisers --------------------------------------------------------------------
 
     @property
+    def n_coefficients(self) -> int:
+        """The coefficients descent moves: ``d + 1``, or ``d`` through the origin."""
+        return self.n_params if self.fit_intercept else self.n_params - 1
+
+    @property
     def design_rank(self) -> int | None:
-        """Rank of ``[X 1]`` (None: too large to decide), invariant to the columns' units."""
+        """Rank of the design, ``[X 1]`` (``X`` through the origin), invariant to the
+        columns' units (None: too large to decide)."""
         return self._null_space()[0]
 
     def minimum_norm(self, coef: np.ndarray) -> np.ndarray:
@@ -239,6 +270,8 @@ class Objective:
             return coef
         w, b = coef[:-1], coef[-1]
         drop = basis @ (basis.T @ w)
+        if not self.fit_intercept:  # X drop = 0 itself: nothing moves into b
+            return np.append(w - drop, b)
         return np.append(w - drop, b + float(self._x_mean() @ drop))
 
     def _null_space(self) -> tuple[int | None, np.ndarray | None]:
@@ -246,13 +279,17 @@ class Objective:
         if self._design is None:
             d = self.source.n_features
             if self._raw_stats is not None:
-                sxx = self._raw_stats.Sxx
+                stats = self._raw_stats
             elif self.n_rows * d <= DENSE_MAX_VALUES:
-                sxx = SufficientStats.from_source(self.source).Sxx
+                stats = SufficientStats.from_source(self.source)
             else:
                 self._design = (None, None)
                 return self._design
-            self._design = _centred_null_space(sxx)
+            if self.fit_intercept:
+                self._design = _centred_null_space(stats.Sxx)
+            else:  # the uncentred products: no intercept absorbs the means
+                rank, basis = _centred_null_space(stats.weight * stats.second_moments)
+                self._design = (rank - 1, basis)
         return self._design
 
     def _x_mean(self) -> np.ndarray:
@@ -264,8 +301,9 @@ class Objective:
 
     @property
     def y_scale(self) -> float:
-        """The size of the target: its (weighted) standard deviation, the unit of every
-        convergence tolerance (so results do not depend on the units of y)."""
+        """The size of the target: its (weighted) standard deviation (its root-mean-square
+        through the origin), the unit of every convergence tolerance, so that results do
+        not depend on the units of y."""
         if self._y_scale is None:
             if self._raw_stats is not None:
                 raw = self._raw_stats
@@ -274,6 +312,8 @@ class Objective:
                 batch = self.source.rows(None)
                 mean = float(np.average(batch.y, weights=batch.weight))
                 std = math.sqrt(float(np.average((batch.y - mean) ** 2, weights=batch.weight)))
+            if not self.fit_intercept:
+                std = math.hypot(std, mean)
             self._y_scale = std if std > 0 else (abs(mean) or 1.0)
         return self._y_scale
 
@@ -314,7 +354,7 @@ class Objective:
 
     def solution(self) -> np.ndarray:
         """The least-squares ``theta`` in descent coordinates (minimum norm if singular)."""
-        return self.stats.solve()
+        return self.stats.solve(self.fit_intercept)
 
     # -- advice ---------------------------------------------------------------------------
 
@@ -326,8 +366,10 @@ class Objective:
         """
         if not self.scaling.is_identity:
             return []
-        rms = np.append(_column_rms(self.source), 1.0)
-        names = [*self.feature_names, "the intercept"]
+        rms = _column_rms(self.source)
+        names = list(self.feature_names)
+        if self.fit_intercept:
+            rms, names = np.append(rms, 1.0), [*names, "the intercept"]
         low = rms[rms > 0].min()
         if rms.max() < ratio * low:
             return []
@@ -378,12 +420,6 @@ def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray]:
     raw = np.hstack([raw, np.eye(d)[:, constant]])
     basis = np.linalg.qr(raw)[0] if raw.shape[1] else raw
     return d + 1 - basis.shape[1], basis
-
-
-def _arrays(source: Source) -> tuple[Any, np.ndarray | None]:
-    """All rows of an in-memory source (the row path needs them at hand)."""
-    batch = source.rows(None)
-    return batch.X, batch.weight
 
 
 def _column_rms(source: Source) -> np.ndarray:

@@ -180,23 +180,41 @@ class SufficientStats(NamedTuple):
         """
         return self.quadratic().value_and_grad(theta)
 
-    def quadratic(self) -> Quadratic:
-        """The loss as ``J = theta^T H theta / 2 - h^T theta + f0``, ready for many steps."""
-        H = self.hessian()
+    @property
+    def second_moments(self) -> np.ndarray:
+        """``X^T S X / W``, the uncentred cross-products (what a line through 0 sees)."""
+        return self.Sxx / self.weight + np.outer(self.x_mean, self.x_mean)
+
+    def quadratic(self, fit_intercept: bool = True) -> Quadratic:
+        """The loss as ``J = theta^T H theta / 2 - h^T theta + f0``, ready for many steps.
+
+        Without an intercept ``b`` is held at 0: its row and column of ``H`` and its
+        entry of ``h`` are zero, so its gradient is zero and no update rule moves it.
+        """
+        H = self.hessian(fit_intercept)
         h = np.append(self.Sxy / self.weight + self.x_mean * self.y_mean, self.y_mean)
+        if not fit_intercept:
+            h[-1] = 0.0
         return Quadratic(H, 2.0 * h, self.Syy / self.weight + self.y_mean**2)
 
-    def hessian(self) -> np.ndarray:
-        """``H = (2/W) [X 1]^T S [X 1]``, the constant Hessian of the loss, (d+1) x (d+1)."""
+    def hessian(self, fit_intercept: bool = True) -> np.ndarray:
+        """``H = (2/W) [X 1]^T S [X 1]``, the constant Hessian of the loss, (d+1) x (d+1).
+
+        Without an intercept the last row and column are zero.
+        """
         d = self.n_features
-        H = np.empty((d + 1, d + 1))
-        H[:d, :d] = self.Sxx / self.weight + np.outer(self.x_mean, self.x_mean)
-        H[:d, d] = H[d, :d] = self.x_mean
-        H[d, d] = 1.0
+        H = np.zeros((d + 1, d + 1))
+        H[:d, :d] = self.second_moments
+        if fit_intercept:
+            H[:d, d] = H[d, :d] = self.x_mean
+            H[d, d] = 1.0
         return 2.0 * H
 
-    def solve(self) -> np.ndarray:
+    def solve(self, fit_intercept: bool = True) -> np.ndarray:
         """The least-squares ``[w, b]`` from these statistics (minimum norm if singular)."""
+        if not fit_intercept:
+            rhs = self.Sxy / self.weight + self.x_mean * self.y_mean
+            return np.append(np.linalg.lstsq(self.second_moments, rhs, rcond=None)[0], 0.0)
         w = np.linalg.lstsq(self.Sxx, self.Sxy, rcond=None)[0]
         return np.append(w, self.y_mean - self.x_mean @ w)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradfit.exceptions import DivergenceError
 from gradfit.model.objective import Objective
 from gradfit.optim.registry import UpdateRule
@@ -11,7 +13,22 @@ from gradfit.train.history import History
 from gradfit.train.options import FitOptions
 from gradfit.train.result import FitResult
 
-__all__ = ["divergence_error", "rank_note", "shortfall", "stable_lr", "stopped_short"]
+__all__ = [
+    "auto_rate",
+    "divergence_error",
+    "rank_note",
+    "shortfall",
+    "stable_lr",
+    "stopped_short",
+]
+
+
+def auto_rate(objective: Objective, rule: UpdateRule, beta: float, batch_size: int | None) -> float:
+    """The rate ``lr='auto'`` gives ``rule`` on this data and batch size."""
+    size = objective.n_rows if batch_size is None else min(batch_size, objective.n_rows)
+    full = size >= objective.n_rows
+    L = objective.batch_lipschitz(size)
+    return rule.auto_lr(L, objective.curvature.best_lr, beta, full)
 
 
 def stable_lr(objective: Objective, rule: UpdateRule, beta: float, batch_size: int) -> float | None:
@@ -32,19 +49,23 @@ def divergence_error(
     seen_loss: float,
     lr: float,
     history: History,
+    auto_used: bool = False,
 ) -> DivergenceError:
     """Stop at once and say why, with numbers for this data and a fix."""
     stable = stable_lr(objective, rule, beta, batch_size)
     suggested: float | None
     if rule.auto_factor is None:
+        # A rate in parameter space: a tenth of it, and no more than a hundredth of the
+        # size of the answer (coefficients of 1e-9 need steps of that order).
         suggested = lr / 10 if math.isfinite(lr) else None
+        size = _answer_size(objective)
+        if suggested is not None and size is not None:
+            suggested = min(suggested, 1e-2 * size)
     else:
         # 1/L never overshoots (1/L_b for batches); best_lr sits right at the limit when
         # the conditioning is bad, so it makes a poor suggestion.
         L = objective.batch_lipschitz(batch_size)
-        full = batch_size >= objective.n_rows
-        auto = rule.auto_lr(L, objective.curvature.best_lr, beta, full)
-        suggested = min(1.0 / L, auto)
+        suggested = min(1.0 / L, auto_rate(objective, rule, beta, batch_size))
     full = batch_size >= objective.n_rows
     if suggested is not None and stable is not None and lr <= stable:
         suggested = min(suggested, lr / 10)  # the theory's rate is no help: this one failed
@@ -68,9 +89,8 @@ def divergence_error(
                 "not a bound)."
             )
     if suggested is not None:
-        message += f" Try lr={suggested:.3g}" + (
-            " or lr='auto'." if rule.auto_factor is not None else "."
-        )
+        offer_auto = rule.auto_factor is not None and not auto_used
+        message += f" Try lr={suggested:.3g}" + (" or lr='auto'." if offer_auto else ".")
     offenders = objective.badly_scaled()
     if offenders:
         message += (
@@ -96,7 +116,7 @@ def stopped_short(result: FitResult, options: FitOptions) -> bool:
     are 0; with all three 0 the user asked for a number of steps, not for an answer.
     """
     certify = options.tol > 0 or options.gtol > 0
-    if result.stop.code == "no_improvement":
+    if result.stop.code in ("no_improvement", "rounding_floor"):
         return certify
     return result.stop.code == "max_iter" and (certify or options.loss_tol > 0)
 
@@ -115,20 +135,21 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
             "hovers at a noise floor), or full batch"
         )
     offenders = objective.badly_scaled()
-    if offenders:
-        fixes.append("standardize=True (the features' scales differ by orders of magnitude)")
+    if offenders or (report.stop.code == "rounding_floor" and objective.scaling.is_identity):
+        fixes.append("standardize=True (the features' scales or offsets are far apart)")
     lr = report.lr(0) if report.lr is not None else None
     curvature = objective.cheap_curvature
+    auto = None
     if lr is not None and curvature is not None and rule.auto_factor is not None:
-        auto = rule.auto_lr(
-            objective.batch_lipschitz(options.batch_size or objective.n_rows),
-            curvature.best_lr,
-            options.beta_value,
-            full,
-        )
+        auto = auto_rate(objective, rule, options.beta_value, options.batch_size)
         if lr < 0.5 * auto:
             fixes.append(f"lr='auto' ({auto:.3g} here, {lr:.3g} was used)")
-    if report.stop.code == "no_improvement":
+    contraction = None if lr is None or curvature is None else curvature.contraction(lr)
+    if full and rule.name == "gd" and contraction is not None and contraction > 1 - 1e-9:
+        # at (or past) 2/L the steepest direction bounces forever: more steps never help
+        better = f"lr='auto' ({auto:.3g})" if auto is not None else "a smaller lr"
+        fixes.append(f"{better}: lr={lr:.3g} is at the edge of stability 2/L")
+    elif report.stop.code == "no_improvement":
         fixes.append("loss_tol=0 to run until certified, or a smaller loss_tol")
     elif not fixes and full and curvature is not None and report.gap is not None and lr:
         needed = curvature.steps_to_tolerance(lr, max(options.tol, 1e-16) / report.gap)
@@ -147,15 +168,24 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
     )
 
 
-def rank_note(rank: int, n_params: int, n_rows: int) -> str:
+def _answer_size(objective: Objective) -> float | None:
+    """The size of the least-squares coefficients in descent coordinates, when cheap."""
+    if objective.path != "stats":
+        return None
+    return float(np.abs(objective.solution()).max()) or None
+
+
+def rank_note(rank: int, objective: Objective) -> str:
     """The warning for a design with many least-squares solutions."""
+    k, n = objective.n_coefficients, objective.n_rows
+    design = "[X 1]" if objective.fit_intercept else "X"
     why = (
-        f"{n_rows} rows for {n_params} coefficients"
-        if n_rows < n_params
+        f"{n} rows for {k} coefficients"
+        if n < k
         else "some columns are linear combinations of others, or constant"
     )
     return (
-        f"the design [X 1] has rank {rank} of {n_params} ({why}): least squares has "
+        f"the design {design} has rank {rank} of {k} ({why}): least squares has "
         "many solutions, all with the same predictions; gradfit returns the one with the "
         "smallest |w|, as numpy.linalg.lstsq and scikit-learn's LinearRegression do. "
         "Drop redundant columns for unique coefficients."

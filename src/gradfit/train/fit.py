@@ -59,28 +59,40 @@ def fit(
     **options
         The options of ``FitOptions``, checked once:
 
-        lr : float > 0, Schedule or 'auto', default=0.01
+        lr : float > 0, Schedule or 'auto', default='auto'
             Learning rate. 'auto' derives it from the curvature of this data (after
             scaling): the best constant rate :math:`2/(\mu + L)` for full-batch 'gd' and
             :math:`1/L` with momentum; for batches :math:`1/L_b` (no batch overshoots on
-            average), times :math:`1 - \beta` with momentum. Adam needs a number.
-        optimizer : str, UpdateRule or GradientTransformation, default='gd'
-            A registered rule ('gd', 'momentum', 'nesterov', 'adam', see
+            average), times :math:`1 - \beta` with momentum. Adam defaults to 0.01.
+        optimizer : str, UpdateRule, GradientTransformation or None, default=None
+            A registered rule ('gd', 'momentum', 'nesterov', 'adam', 'svrg', see
             ``gradfit.optim.RULES``), a rule object, or your own ``chain(...)`` (which
-            carries its own learning rate: then leave ``lr`` out).
+            carries its own learning rate: then leave ``lr`` out). None: 'gd' for full
+            batch, 'svrg' (variance-reduced, converges to least squares) with a batch size.
         beta : float in [0, 1), default=0.9
             Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. Only for
             rules that use it.
         batch_size : int >= 1 or None, default=None
             Rows per step: None for full batch, 1 for stochastic, k for mini-batches.
-        max_iter : int >= 1, default=1000
-            Maximum number of epochs (passes over the data; one step each for full batch).
-        tol : float >= 0, default=1e-12
-            Stop when the full-data loss changes by at most ``tol`` times its value
-            over one epoch. 0 turns it off.
-        gtol : float >= 0, default=1e-8
-            Stop when the full-data gradient norm is at most ``gtol``. 0 turns it off.
-        standardize : bool or Scaling, default=False
+        max_iter : int >= 1 or None, default=None
+            Maximum number of epochs (passes over the data; one step each for full
+            batch). None: a budget of 100,000 steps, and at least 1,000 epochs with batches.
+        tol : float >= 0, default=1e-10
+            Converged when the predictions are certified within ``tol * std(y)`` of the
+            least-squares ones: with ``g`` the full-data gradient and ``mu`` the
+            smallest non-zero curvature, their root-mean-square distance is at most
+            :math:`|g| / \sqrt{2 \mu}`. Independent of the units of X and y. 0 turns it off.
+        gtol : float >= 0, default=0
+            Also converged when the full-data gradient norm is at most ``gtol``
+            (absolute, in descent coordinates). 0 turns it off.
+        loss_tol : float >= 0, default=0
+            Early stopping: stop when the loss has not improved by ``loss_tol``
+            (relative) for ``n_iter_no_change`` epochs. It certifies nothing: with ``tol``
+            or ``gtol`` on, stopping this way warns.
+        n_iter_no_change : int >= 1, default=5
+        fit_intercept : bool, default=True
+            False fits a line through the origin (``b = 0``).
+        standardize : bool or Scaling, default=True
             Run descent on standardized features; coefficients are still reported in
             original units.
         shuffle : bool, default=True
@@ -97,8 +109,11 @@ def fit(
         record_gap : bool, default=False
             Also record the relative distance of the coefficients to the least-squares
             solution (computed once with ``numpy.linalg.lstsq``).
+        max_history : int >= 2, optional
+            Keep at most this many history entries (evenly thinned).
         divergence_patience : int >= 1, default=5
-            Epochs of growing loss, above the starting loss, that count as divergence.
+            Epochs of growing loss, above the starting loss, that count as divergence
+            (not for Adam, which counts only a blow-up).
         max_steps : int >= 1, optional
             Pause after this many steps (stop code ``'max_steps'``), even mid-epoch.
 
@@ -113,6 +128,15 @@ def fit(
     InvalidInputError
         Bad data or options, or options that contradict each other; the message says
         how to fix them.
+
+    Warns
+    -----
+    ConvergenceWarning
+        The fit stopped short of least squares: the message gives the digits reached
+        and the setting that gets the rest.
+    RankDeficiencyWarning
+        Collinear columns or fewer rows than coefficients: many least-squares
+        solutions; the one with the smallest ``|w|`` is returned.
     DivergenceError
         The loss grew without bound; the message gives the largest stable rate,
         a rate that works and whether to standardize.
@@ -167,16 +191,19 @@ def objective_for(
 ) -> Objective:
     """The objective ``options`` describe over ``source`` (its scaling and path)."""
     return Objective(
-        source, scaling=options.standardize if scaling is None else scaling, path=options.path
+        source,
+        scaling=options.standardize if scaling is None else scaling,
+        path=options.path,
+        fit_intercept=options.fit_intercept,
     )
 
 
 def warn_about(result: FitResult, objective: Objective, options: FitOptions) -> None:
     """Never silently wrong: say when the answer is not (the unique) least squares."""
     rank = result.report.rank
-    if rank is not None and rank < objective.n_params:
+    if rank is not None and rank < objective.n_coefficients:
         warnings.warn(
-            rank_note(rank, objective.n_params, objective.n_rows),
+            rank_note(rank, objective),
             RankDeficiencyWarning,
             stacklevel=3,
         )

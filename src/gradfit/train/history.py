@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class History:
     epoch_loss: np.ndarray
     gap: np.ndarray | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    epoch_stride: int = 1
 
     def __len__(self) -> int:
         return int(self.step.shape[0])
@@ -131,16 +133,27 @@ class Recorder:
         self.scalars: list[float] = []  # step, epoch, loss, gradient norm; repeated
         self.thetas: list[np.ndarray] = []
         self.epoch_loss: list[float] = []
+        self.epoch_stride = 1
+        self.epochs_seen = 0
         self.gap_reference = gap_reference
-        self.max_entries = max_entries
+        self.max_entries = math.inf if max_entries is None else max_entries
 
-    def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> int:
-        """Record an entry; returns the stride from now on."""
+    def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> None:
+        """Record an entry (``stride`` may double after it)."""
         self.scalars.extend((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
-        if self.max_entries is not None and len(self.thetas) > self.max_entries:
+        if len(self.thetas) > self.max_entries:
             self._thin()
-        return self.stride
+
+    def add_epoch_loss(self, loss: float) -> None:
+        """The full-data loss at an epoch boundary (thinned like the entries)."""
+        seen, self.epochs_seen = self.epochs_seen, self.epochs_seen + 1
+        if seen % self.epoch_stride:
+            return
+        self.epoch_loss.append(loss)
+        if len(self.epoch_loss) > self.max_entries:
+            self.epoch_loss = self.epoch_loss[::2]
+            self.epoch_stride *= 2
 
     def _thin(self) -> None:
         keep = [
@@ -174,5 +187,6 @@ class Recorder:
             scaling=scaling,
             feature_names=feature_names,
             epoch_loss=np.array(self.epoch_loss, dtype=np.float64),
+            epoch_stride=self.epoch_stride,
             gap=gap,
         )

@@ -29,7 +29,7 @@ from gradfit.model.reference import least_squares
 from gradfit.optim.base import apply_updates
 from gradfit.optim.registry import UpdateRule
 from gradfit.optim.schedules import Schedule, as_schedule, check_lr
-from gradfit.train.advice import divergence_error
+from gradfit.train.advice import auto_rate, divergence_error
 from gradfit.train.events import Progress, StepRecord
 from gradfit.train.history import Recorder, StopReason
 from gradfit.train.options import FitOptions
@@ -50,10 +50,7 @@ def resolve_schedule(objective: Objective, options: FitOptions) -> Schedule | No
         return None
     lr = options.lr_value
     if isinstance(lr, str):  # 'auto' (FitOptions admits no other string)
-        batch_size = resolve_batch_size(options.batch_size, objective.n_rows)
-        L = objective.batch_lipschitz(batch_size)
-        full = batch_size >= objective.n_rows
-        return as_schedule(rule.auto_lr(L, objective.curvature.best_lr, options.beta_value, full))
+        return as_schedule(auto_rate(objective, rule, options.beta_value, options.batch_size))
     if callable(lr):
         return lr
     return as_schedule(check_lr(lr))
@@ -72,6 +69,11 @@ def _start(
     d1 = objective.n_params
     batch_size = resolve_batch_size(options.batch_size, objective.n_rows)
     if state is None:
+        if b0 != 0.0 and not objective.fit_intercept:
+            raise InvalidInputError(
+                "b0 starts the intercept, and this line goes through the origin: leave b0 "
+                "out, or fit an intercept"
+            )
         start = np.zeros(d1)
         if w0 is not None:
             start[:-1] = np.asarray(w0, dtype=np.float64).reshape(d1 - 1)
@@ -211,17 +213,17 @@ def run(
     anchor, anchor_grad = state.anchor, grad
     if state.stopping is None:
         memory = StopMemory.starting_at(loss, _norm(grad))
-        recorder.epoch_loss.append(loss)
+        recorder.add_epoch_loss(loss)
     else:
         memory = state.stopping
         if position == per_epoch:  # paused right after an epoch's last batch
             epoch, position = epoch + 1, 0
-            recorder.epoch_loss.append(loss)
+            recorder.add_epoch_loss(loss)
         elif not full:  # paused mid-epoch: the same order as an uninterrupted run
             order = epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
             if control and anchor is not None:
                 anchor_grad = evaluate(anchor)[1]
-    max_iter = options.max_iter_for(full)
+    max_iter = options.max_iter_for(per_epoch)
     certify, gtol = _certificate(objective, options, memory.start_gnorm)
     stopping = Stopping(
         max_iter=max_iter,
@@ -248,6 +250,7 @@ def run(
             seen_loss=seen_loss,
             lr=schedule(at_step) if schedule is not None else math.nan,
             history=history,
+            auto_used=options.lr_value == "auto",
         )
 
     max_steps = options.max_steps
@@ -258,7 +261,9 @@ def run(
     stop: StopReason | None = None
     # Bound methods looked up once: a full-batch step of small d costs microseconds.
     check, record, update = stopping.check, recorder.add, opt.update
-    record_epoch_loss = recorder.epoch_loss.append
+    # unbounded: the list's own append (a full-batch step is an epoch: microseconds count)
+    bounded = math.isfinite(recorder.max_entries)
+    record_epoch_loss = recorder.add_epoch_loss if bounded else recorder.epoch_loss.append
     # Norms of short vectors: math.hypot of a list beats NumPy's call overhead by 2x.
     short = d1 < 33
     gnorm = -1.0
@@ -296,7 +301,8 @@ def run(
                 if step % stride == 0:
                     if batch_gnorm < 0:
                         batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
-                    stride = record(step, epoch, theta, batch_loss, batch_gnorm)
+                    record(step, epoch, theta, batch_loss, batch_gnorm)
+                    stride = recorder.stride  # doubles when a bounded history is thinned
                 updates, new_state = update(batch_grad, opt_state, theta)
                 new_theta = apply_updates(theta, updates)
                 if on_step is not None:
@@ -332,8 +338,10 @@ def run(
     if loss < 1e3 * objective.loss_resolution:  # rounding noise: the rows give full precision
         loss = objective.row_loss(theta)
     gnorm = math.sqrt(grad.dot(grad))
-    recorder.add(step, epoch, theta, loss, gnorm)
     coef = objective.minimum_norm(objective.scaling.to_original(theta))
+    # the last entry is the answer returned: with many minimisers the one of smallest |w|
+    # (the same predictions, loss and gradient as where descent stood)
+    recorder.add(step, epoch, objective.scaling.to_scaled(coef), loss, gnorm)
     source = objective.source
     return FitResult(
         model=LinearModel(
@@ -390,7 +398,9 @@ def _certificate(
     ``std(y)`` here). Without it (many rows and features on the row path) ``tol``
     falls back to the gradient relative to its start.
     """
-    curvature = objective.cheap_curvature
+    # a fixed number of steps (tol = 0) needs no certificate before it runs: the report
+    # gives one when the curvature was computed anyway (lr='auto')
+    curvature = objective.cheap_curvature if options.tol > 0 else objective.known_curvature
     mu = None if curvature is None else curvature.lambda_min
     if mu is not None and mu > 0:
         unit = objective.y_scale * math.sqrt(2.0 * mu)
@@ -413,5 +423,5 @@ def _least_squares(objective: Objective) -> np.ndarray:
     if not objective.has_rows:
         return objective.scaling.to_original(objective.solution())
     batch = objective.source.rows(None)
-    w, b = least_squares(batch.X, batch.y, batch.weight)
+    w, b = least_squares(batch.X, batch.y, batch.weight, fit_intercept=objective.fit_intercept)
     return np.append(w, b)

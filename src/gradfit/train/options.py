@@ -183,8 +183,9 @@ OPTIONS: dict[str, Option] = {
     "max_iter": Option(
         None,
         (Interval(int, 1, None), None),
-        f"maximum number of epochs; default {FULL_BATCH_MAX_ITER} for full batch (a step "
-        f"costs O(d^2) there), {BATCH_MAX_ITER} with a batch size",
+        f"maximum number of epochs; default: a budget of {FULL_BATCH_MAX_ITER:,} steps "
+        f"(full batch: a step costs O(d^2) there), and at least {BATCH_MAX_ITER:,} epochs "
+        "with a batch size",
     ),
     "tol": Option(
         DEFAULT_TOL,
@@ -206,6 +207,12 @@ OPTIONS: dict[str, Option] = {
     ),
     "n_iter_no_change": Option(
         5, (Interval(int, 1, None),), "epochs without improvement before early stopping"
+    ),
+    "fit_intercept": Option(
+        True,
+        (_is_bool,),
+        "fit the intercept b (without it the line goes through the origin)",
+        "--intercept",
     ),
     "standardize": Option(
         True,
@@ -285,6 +292,7 @@ class FitOptions:
     gtol: float = 0.0
     loss_tol: float = 0.0
     n_iter_no_change: int = 5
+    fit_intercept: bool = True
     standardize: bool | Scaling = True
     shuffle: bool = True
     random_state: int | None = None
@@ -362,11 +370,14 @@ class FitOptions:
             return self.rule.patience
         return self.divergence_patience or DEFAULT_PATIENCE
 
-    def max_iter_for(self, full_batch: bool) -> int:
-        """The epoch limit: as given, or the default for this kind of descent."""
+    def max_iter_for(self, steps_per_epoch: int) -> int:
+        """The epoch limit: as given, or by default a budget of 100,000 steps, and at least
+        1,000 epochs with batches (a few large batches per epoch need many epochs)."""
         if self.max_iter is not None:
             return self.max_iter
-        return FULL_BATCH_MAX_ITER if full_batch else BATCH_MAX_ITER
+        if steps_per_epoch <= 1:
+            return FULL_BATCH_MAX_ITER
+        return max(BATCH_MAX_ITER, -(-FULL_BATCH_MAX_ITER // steps_per_epoch))
 
     def replace(self, **changes: Any) -> FitOptions:
         """A copy with some options changed (checked again)."""

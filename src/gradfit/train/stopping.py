@@ -20,6 +20,9 @@ __all__ = ["BLOWUP_FACTOR", "StopMemory", "Stopping"]
 
 # A loss this many times the starting loss (or non-finite) is divergence, at once.
 BLOWUP_FACTOR = 1e6
+# At the rounding floor, predictions certified this close (relative to std(y)) are an
+# answer; farther is a stop short of least squares.
+ROUNDING_ANSWER = 1e-7
 
 
 class StopMemory(NamedTuple):
@@ -47,7 +50,9 @@ class Stopping:
        gradient norm into the certified relative distance to least squares, for the
        message;
     3. ``converged_rounding``: the gradient norm is at the rounding floor of float64
-       (``floor``): no step can improve the result further;
+       (``floor``) and certifies the predictions to ``ROUNDING_ANSWER``; at the floor but
+       farther: ``rounding_floor``, not converged (float64 cannot resolve this descent:
+       standardizing usually can);
     4. ``no_improvement``: early stopping, when ``loss_tol > 0`` and the loss has not
        improved by ``loss_tol`` (relative) for ``n_iter_no_change`` epochs;
     5. ``max_iter``: the epoch limit.
@@ -109,10 +114,20 @@ class Stopping:
         if gnorm <= self.gtol:
             return StopReason("converged_gradient", f"converged: {self.distance(gnorm)}", step)
         if gnorm <= self.floor:
+            # No step can improve on this; whether that is an answer depends on how far
+            # the certificate says it is: 7 digits of the predictions, or short of them.
+            gap = self.certify(gnorm)
+            if gap is not None and gap <= ROUNDING_ANSWER:
+                return StopReason(
+                    "converged_rounding",
+                    f"converged as far as float64 allows (the gradient is rounding noise): "
+                    f"{self.distance(gnorm)}",
+                    step,
+                )
             return StopReason(
-                "converged_rounding",
-                f"converged as far as float64 allows (the gradient is rounding noise): "
-                f"{self.distance(gnorm)}",
+                "rounding_floor",
+                f"stopped at the rounding floor of float64 (the gradient is rounding noise, "
+                f"no step can improve it): {self.distance(gnorm)}",
                 step,
             )
         if self.loss_tol > 0 and epoch > 0 and loss > self.loss_resolution:
