@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -31,7 +32,12 @@ def test_demo_reproduces_both_articles():
     assert "final w = [2.000000, 4.000000, 5.000000, 9.000000, 11.000000]" in text
     assert "DivergenceError" in text and "standardize=True" in text
     assert "weight = 0.2384 * height + 25.266" in text
-    assert "lr='auto' converged in" in text
+    assert "lr='auto' converged in 8 steps" in text
+    # the numbers README.md quotes from this output
+    flat = " ".join(text.split())
+    assert "after 1213 steps (converged: predictions within 1e-10 x std(y)" in flat
+    steps = re.findall(r"│\s+[\d.]+ │\s+[\d.]+ │\s+(\d+|-) │", text)
+    assert steps == ["1213", "110", "36", "1", "36", "233", "-"]
 
 
 def test_demo_verbose_prints_every_iteration_in_the_articles_format():

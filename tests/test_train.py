@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from gradfit import (
     DivergenceError,
+    GDRegressor,
     InvalidInputError,
     fit,
     inverse_scaling,
@@ -542,3 +543,23 @@ def test_divergence_is_caught_across_paused_steps(rng):
         for _ in range(100):
             paused = fit(X, y, lr=1.05, standardize=True, max_steps=1, warm_start=paused)
     assert paused.n_steps < 60
+
+
+def test_early_stopping_can_watch_held_out_rows():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    options = dict(optimizer="gd", batch_size=8, loss_tol=1e-3, random_state=0, tol=0)
+    r = fit(X, y, validation_fraction=0.2, **options)
+    assert r.stop.code == "no_improvement" and "held-out rows' loss" in r.stop.message
+    assert r.history.epoch_loss.size == r.n_epochs + 1
+    # the held-out rows are not fitted: the same fit on the other 80% of the rows
+    keep = np.sort(np.random.default_rng(0).permutation(len(y))[89:])
+    again = fit(X[keep], y[keep], max_iter=r.n_epochs, **options)
+    np.testing.assert_allclose(r.w, again.w, rtol=1e-12)
+    with pytest.raises(InvalidInputError, match="set loss_tol"):
+        fit(X, y, validation_fraction=0.2)
+    model = GDRegressor(
+        batch_size=8, optimizer="gd", loss_tol=1e-3, validation_fraction=0.2, tol=0, random_state=0
+    ).fit(X, y)
+    assert model.stop_reason_.code == "no_improvement"

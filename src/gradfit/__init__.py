@@ -8,7 +8,15 @@ True
 """
 
 from gradfit.data import ArraySource, Dataset, Scaling, Source, load_dataset, make_article_b
-from gradfit.exceptions import DivergenceError, GradfitError, InvalidInputError, MissingExtraError
+from gradfit.exceptions import (
+    ConvergenceWarning,
+    DivergenceError,
+    GradfitError,
+    GradfitWarning,
+    InvalidInputError,
+    MissingExtraError,
+    RankDeficiencyWarning,
+)
 from gradfit.model import (
     Curvature,
     LinearModel,
@@ -57,6 +65,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "RULES",
     "ArraySource",
+    "ConvergenceWarning",
     "Curvature",
     "Dataset",
     "DivergenceError",
@@ -64,11 +73,13 @@ __all__ = [
     "FitResult",
     "GDRegressor",
     "GradfitError",
+    "GradfitWarning",
     "History",
     "InvalidInputError",
     "LinearModel",
     "MissingExtraError",
     "Objective",
+    "RankDeficiencyWarning",
     "Scaling",
     "Source",
     "StopReason",

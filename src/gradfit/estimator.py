@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
-from gradfit.data.source import ArraySource  # noqa: E402
+from gradfit.data.source import ArraySource, Source  # noqa: E402
 from gradfit.model import Curvature, Objective, SufficientStats  # noqa: E402
 from gradfit.model.objective import STATS_MAX_FEATURES  # noqa: E402
 from gradfit.model.stats import SummarySource  # noqa: E402
@@ -32,7 +32,7 @@ from gradfit.train import (  # noqa: E402
     run,
 )
 from gradfit.train.advice import shortfall, stopped_short  # noqa: E402
-from gradfit.train.fit import objective_for  # noqa: E402
+from gradfit.train.fit import objective_for, split_rows  # noqa: E402
 
 __all__ = ["GDRegressor"]
 
@@ -91,6 +91,10 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         so stopping this way warns with the distance reached. 0 turns it off.
     n_iter_no_change : int >= 1, default=5
         Epochs without improvement before early stopping.
+    validation_fraction : float in (0, 1) or None, default=None
+        With ``loss_tol``: early stopping watches this fraction of the rows, held out
+        at random (``random_state``); the coefficients are then least squares of the
+        other rows, as in ``SGDRegressor(early_stopping=True)``.
     fit_intercept : bool, default=True
         False fits a line through the origin (``intercept_ = 0``); standardizing then
         divides by the root-mean-square of each feature without centring it.
@@ -169,6 +173,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         tol: float = 1e-10,
         loss_tol: float = 0.0,
         n_iter_no_change: int = 5,
+        validation_fraction: float | None = None,
         fit_intercept: bool = True,
         standardize: bool = True,
         shuffle: bool = True,
@@ -189,6 +194,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.loss_tol = loss_tol
         self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.shuffle = shuffle
@@ -248,6 +254,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             tol=self.tol,
             loss_tol=self.loss_tol,
             n_iter_no_change=self.n_iter_no_change,
+            validation_fraction=self.validation_fraction,
             fit_intercept=self.fit_intercept,
             standardize=self.standardize,
             shuffle=self.shuffle,
@@ -296,14 +303,20 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         """One run of the engine: a new fit (from ``start``, coefficients in original
         units, when given), or the next pass of ``partial_fit`` from ``previous``."""
         options = self._check_params(max_iter)
-        source = ArraySource(
+        source: Source = ArraySource(
             X,
             y,
             sample_weight=sample_weight,
             feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])] or None,
         )
+        held_out = None
+        if stopping and options.validation_fraction is not None:
+            source, held_out = split_rows(source, options.validation_fraction, options.random_state)
         objective = objective_for(
             source, options, previous.scaling if previous is not None else None
+        )
+        validation = (
+            None if held_out is None else objective_for(held_out, options, objective.scaling)
         )
         schedule = previous.lr if previous is not None else self._schedule(objective, options)
         # Standardized features are centred, so the intercept's optimum is exactly the
@@ -317,13 +330,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             objective.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
         options = options.replace(lr=schedule)
         if not stopping:
-            options = options.replace(tol=0.0, loss_tol=0.0)
+            options = options.replace(tol=0.0, loss_tol=0.0, validation_fraction=None)
         if previous is not None:
             return run(objective, options, previous.state.new_run()), objective, options
         w0, b0 = start if start is not None else (None, b0)
         if not self.fit_intercept:
             b0 = 0.0
-        return run(objective, options, w0=w0, b0=b0), objective, options
+        result = run(objective, options, w0=w0, b0=b0, validation=validation)
+        return result, objective, options
 
     def _store(self, result: FitResult, *, accumulate: bool) -> None:
         self._result = result

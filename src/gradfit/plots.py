@@ -62,7 +62,16 @@ def save(fig: Any, path: str | os.PathLike[str]) -> Path:
 def _objective(X: Any, y: Any, result: FitResult) -> Objective:
     """The objective ``result`` descended on, for the surface and the optimum."""
     source = ArraySource(X, y, feature_names=result.model.feature_names)
-    return Objective(source, scaling=result.scaling)
+    return Objective(source, scaling=result.scaling, fit_intercept=result.model.fit_intercept)
+
+
+def _needs_intercept(objective: Objective, what: str, instead: str) -> None:
+    """The intercept is a coordinate of the picture: a fit through the origin has none."""
+    if not objective.fit_intercept:
+        raise InvalidInputError(
+            f"{what} draws the intercept b, and this fit goes through the origin (b = 0): "
+            f"use {instead}"
+        )
 
 
 def _rate(result: FitResult) -> str:
@@ -146,6 +155,8 @@ def cost_surface(
     i, j = (c % (d + 1) for c in coefs)
     if i == j:
         raise InvalidInputError("coefs must name two different coefficients")
+    if d in (i, j):
+        _needs_intercept(objective, "cost_surface", "coefs=(0, 1)")
     if kind not in ("contour", "3d"):
         raise InvalidInputError(f"kind must be 'contour' or '3d', got {kind!r}")
     star, best = optimum(objective)
@@ -298,6 +309,7 @@ def animate(
         raise InvalidInputError(f"cannot write {target.name!r} as an animation: use a .gif name")
     star, _ = optimum(objective)
     theta = result.history.theta
+    _needs_intercept(objective, "animate", "a loss curve or the fitted line")
     A, C, J = surface_grid(objective, theta, star, 0, 1, n=60)
     fig = _figure(ncols=2)
     surf, data = fig.axes

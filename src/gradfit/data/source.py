@@ -210,7 +210,8 @@ def as_source(
     >>> as_source(s) is s
     True
     """
-    if isinstance(X, Source) and not hasattr(X, "shape"):
+    # duck-typed (a runtime Protocol check costs more than a small fit's steps)
+    if hasattr(X, "chunks") and hasattr(X, "rows") and not hasattr(X, "shape"):
         given = [
             name
             for name, value in (

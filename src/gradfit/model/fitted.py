@@ -31,6 +31,7 @@ class LinearModel:
     feature_names: list[str]
     target_name: str
     scaling: Scaling
+    fit_intercept: bool = True
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LinearModel):
@@ -41,6 +42,7 @@ class LinearModel:
             and self.feature_names == other.feature_names
             and self.target_name == other.target_name
             and self.scaling.same_as(other.scaling)
+            and self.fit_intercept == other.fit_intercept
         )
 
     __hash__ = None  # type: ignore[assignment]  # holds arrays
@@ -105,6 +107,7 @@ class LinearModel:
             "feature_names": list(self.feature_names),
             "target_name": self.target_name,
             "scaling": {"mean": self.scaling.mean.tolist(), "scale": self.scaling.scale.tolist()},
+            "fit_intercept": self.fit_intercept,
         }
 
     @classmethod
@@ -120,4 +123,5 @@ class LinearModel:
                 np.asarray(scaling["mean"], dtype=np.float64),
                 np.asarray(scaling["scale"], dtype=np.float64),
             ),
+            fit_intercept=bool(data.get("fit_intercept", True)),
         )

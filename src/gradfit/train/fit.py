@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.data.scaling import Scaling
-from gradfit.data.source import Source, as_source
+from gradfit.data.source import ArraySource, Source, as_source
 from gradfit.exceptions import ConvergenceWarning, InvalidInputError, RankDeficiencyWarning
 from gradfit.model.objective import Objective
 from gradfit.train.advice import rank_note, shortfall, stopped_short
@@ -19,7 +20,7 @@ from gradfit.train.options import OPTIONS, FitOptions
 from gradfit.train.result import FitResult
 from gradfit.train.state import TrainState
 
-__all__ = ["fit", "objective_for", "options_of"]
+__all__ = ["fit", "objective_for", "options_of", "split_rows"]
 
 
 def fit(
@@ -89,6 +90,10 @@ def fit(
             Early stopping: stop when the loss has not improved by ``loss_tol``
             (relative) for ``n_iter_no_change`` epochs. It certifies nothing: with ``tol``
             or ``gtol`` on, stopping this way warns.
+        validation_fraction : float in (0, 1) or None, default=None
+            With ``loss_tol``: early stopping watches the loss of this fraction of the
+            rows, held out at random (``random_state``); the fit is then least squares
+            of the other rows.
         n_iter_no_change : int >= 1, default=5
         fit_intercept : bool, default=True
             False fits a line through the origin (``b = 0``).
@@ -172,10 +177,48 @@ def fit(
                 "pass the same, or leave standardize out"
             )
         scaling = state.scaling
+    validation = None
+    if opts.validation_fraction is not None:
+        source, held_out = split_rows(source, opts.validation_fraction, opts.random_state)
     objective = objective_for(source, opts, scaling)
-    result = run(objective, opts, state, w0=w0, b0=b0, callback=callback, on_step=on_step)
+    if opts.validation_fraction is not None:
+        validation = objective_for(held_out, opts, objective.scaling)
+    result = run(
+        objective,
+        opts,
+        state,
+        w0=w0,
+        b0=b0,
+        callback=callback,
+        on_step=on_step,
+        validation=validation,
+    )
     warn_about(result, objective, opts)
     return result
+
+
+def split_rows(source: Source, fraction: float, seed: int | None) -> tuple[Source, Source]:
+    """The rows to fit and the rows held out (a ``fraction`` of them, at random)."""
+    if not isinstance(source, ArraySource):
+        raise InvalidInputError(
+            "validation_fraction needs the rows in memory: pass arrays, or leave it out"
+        )
+    n = source.n_rows
+    held = min(n - 1, max(1, math.ceil(fraction * n)))
+    order = np.random.default_rng(seed).permutation(n)
+    parts = []
+    for idx in (np.sort(order[held:]), np.sort(order[:held])):
+        batch = source.rows(idx)
+        parts.append(
+            ArraySource(
+                batch.X,
+                batch.y,
+                sample_weight=batch.weight,
+                feature_names=source.feature_names,
+                target_name=source.target_name,
+            )
+        )
+    return parts[0], parts[1]
 
 
 def options_of(options: dict[str, Any], caller: str) -> FitOptions:

@@ -139,9 +139,15 @@ class Recorder:
         self.max_entries = math.inf if max_entries is None else max_entries
 
     def add(self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float) -> None:
-        """Record an entry (``stride`` may double after it)."""
+        """Record an entry."""
         self.scalars.extend((step, epoch, loss, grad_norm))
         self.thetas.append(theta)  # apply_updates returns a new array: no copy needed
+
+    def add_bounded(
+        self, step: int, epoch: int, theta: np.ndarray, loss: float, grad_norm: float
+    ) -> None:
+        """Record an entry, thinning when ``max_entries`` is exceeded (``stride`` doubles)."""
+        self.add(step, epoch, theta, loss, grad_norm)
         if len(self.thetas) > self.max_entries:
             self._thin()
 

@@ -162,8 +162,12 @@ def run(
     b0: float = 0.0,
     callback: Callable[[Progress], bool | None] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
+    validation: Objective | None = None,
 ) -> FitResult:
     """Descend on ``objective`` as ``options`` say, from ``state`` (or from ``w0, b0``).
+
+    ``validation`` is the objective on held-out rows that early stopping (``loss_tol``)
+    watches instead of the training loss.
 
     This is the loop ``gradfit.fit`` calls; a front end that holds an objective (a
     sweep over rates, the playground stepping a session) calls it directly.
@@ -211,8 +215,10 @@ def run(
     # SVRG: batch gradients are corrected by the anchor's (where the epoch began)
     control = rule.control_variate and not full
     anchor, anchor_grad = state.anchor, grad
+    held_out = None if validation is None else validation.row_loss
     if state.stopping is None:
-        memory = StopMemory.starting_at(loss, _norm(grad))
+        watched = None if held_out is None else held_out(theta)
+        memory = StopMemory.starting_at(loss, _norm(grad), watched)
         recorder.add_epoch_loss(loss)
     else:
         memory = state.stopping
@@ -260,9 +266,10 @@ def run(
     batch_blowup = stopping.blowup * n / batch_size
     stop: StopReason | None = None
     # Bound methods looked up once: a full-batch step of small d costs microseconds.
-    check, record, update = stopping.check, recorder.add, opt.update
-    # unbounded: the list's own append (a full-batch step is an epoch: microseconds count)
     bounded = math.isfinite(recorder.max_entries)
+    record = recorder.add_bounded if bounded else recorder.add
+    check, update = stopping.check, opt.update
+    # unbounded: the list's own append (a full-batch step is an epoch: microseconds count)
     record_epoch_loss = recorder.add_epoch_loss if bounded else recorder.epoch_loss.append
     # Norms of short vectors: math.hypot of a list beats NumPy's call overhead by 2x.
     short = d1 < 33
@@ -271,7 +278,9 @@ def run(
         while stop is None:
             if position == 0:  # an epoch boundary: check, then start the next pass
                 gnorm = math.hypot(*grad.tolist()) if short else math.sqrt(grad.dot(grad))
-                stop = check(epoch, step, loss, gnorm)
+                stop = check(
+                    epoch, step, loss, gnorm, None if held_out is None else held_out(theta)
+                )
                 if (
                     stop is None
                     and callback is not None
@@ -302,7 +311,8 @@ def run(
                     if batch_gnorm < 0:
                         batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
                     record(step, epoch, theta, batch_loss, batch_gnorm)
-                    stride = recorder.stride  # doubles when a bounded history is thinned
+                    if bounded:
+                        stride = recorder.stride  # doubles when the history is thinned
                 updates, new_state = update(batch_grad, opt_state, theta)
                 new_theta = apply_updates(theta, updates)
                 if on_step is not None:
@@ -350,6 +360,7 @@ def run(
             list(feature_names),
             source.target_name,
             objective.scaling,
+            objective.fit_intercept,
         ),
         report=TrainingReport(
             loss=loss,

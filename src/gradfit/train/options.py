@@ -205,6 +205,12 @@ OPTIONS: dict[str, Option] = {
         "early stopping: stop when the full-data loss has not improved by loss_tol "
         "(relative) for n_iter_no_change epochs; not a convergence certificate (0: off)",
     ),
+    "validation_fraction": Option(
+        None,
+        (Interval(float, 0, 1, "neither"), None),
+        "early stopping watches the loss of this fraction of the rows, held out (chosen "
+        "with random_state); the fit is then least squares of the other rows",
+    ),
     "n_iter_no_change": Option(
         5, (Interval(int, 1, None),), "epochs without improvement before early stopping"
     ),
@@ -291,6 +297,7 @@ class FitOptions:
     tol: float = DEFAULT_TOL
     gtol: float = 0.0
     loss_tol: float = 0.0
+    validation_fraction: float | None = None
     n_iter_no_change: int = 5
     fit_intercept: bool = True
     standardize: bool | Scaling = True
@@ -331,6 +338,12 @@ class FitOptions:
                 "a chain of transforms carries its own learning rate: leave lr out, or pass "
                 "an UpdateRule, which takes lr",
                 option="lr",
+            )
+        if self.validation_fraction is not None and self.loss_tol == 0:
+            raise InvalidInputError(
+                "validation_fraction holds rows out for early stopping, which loss_tol turns "
+                "on: set loss_tol (e.g. 1e-4), or leave validation_fraction out",
+                option="validation_fraction",
             )
         if self.divergence_patience is not None and rule.patience is not None:
             raise InvalidInputError(

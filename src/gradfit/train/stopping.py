@@ -36,8 +36,9 @@ class StopMemory(NamedTuple):
     stalled: int
 
     @classmethod
-    def starting_at(cls, loss: float, gnorm: float) -> StopMemory:
-        return cls(loss, gnorm, loss, 0, loss, 0)
+    def starting_at(cls, loss: float, gnorm: float, watched: float | None = None) -> StopMemory:
+        """At the start; ``watched`` is the held-out loss when early stopping watches one."""
+        return cls(loss, gnorm, loss, 0, loss if watched is None else watched, 0)
 
 
 class Stopping:
@@ -103,8 +104,13 @@ class Stopping:
         ratio = gnorm / self.start_gnorm if self.start_gnorm > 0 else 0.0
         return f"gradient norm {gnorm:.2g}, {ratio:.2g} of its start"
 
-    def check(self, epoch: int, step: int, loss: float, gnorm: float) -> StopReason | None:
-        """The reason to stop after ``epoch`` epochs (``step`` steps), or None to go on."""
+    def check(
+        self, epoch: int, step: int, loss: float, gnorm: float, watched: float | None = None
+    ) -> StopReason | None:
+        """The reason to stop after ``epoch`` epochs (``step`` steps), or None to go on.
+
+        ``watched`` is the held-out rows' loss, which early stopping watches when given.
+        """
         previous, self.previous = self.previous, loss
         if epoch > 0:
             self.growing = self.growing + 1 if loss > previous and loss > self.start_loss else 0
@@ -130,15 +136,17 @@ class Stopping:
                 f"no step can improve it): {self.distance(gnorm)}",
                 step,
             )
-        if self.loss_tol > 0 and epoch > 0 and loss > self.loss_resolution:
-            if loss < self.best * (1.0 - self.loss_tol):
-                self.best, self.stalled = loss, 0
+        seen = loss if watched is None else watched
+        if self.loss_tol > 0 and epoch > 0 and seen > self.loss_resolution:
+            if seen < self.best * (1.0 - self.loss_tol):
+                self.best, self.stalled = seen, 0
             else:
                 self.stalled += 1
                 if self.stalled >= self.n_iter_no_change:
+                    which = "the loss" if watched is None else "the held-out rows' loss"
                     return StopReason(
                         "no_improvement",
-                        f"stopped early: the loss improved by less than loss_tol="
+                        f"stopped early: {which} improved by less than loss_tol="
                         f"{self.loss_tol:.2g} for {self.n_iter_no_change} epochs; "
                         f"{self.distance(gnorm)}",
                         step,
