@@ -354,39 +354,8 @@ def test_starting_at_the_optimum_takes_no_step(rng):
 
 def test_seed_reproduces_a_run_exactly(rng):
     X, y = make_problem(rng, n=100, d=3)
-    a = fit(
-        X,
-        y,
-        lr=0.01,
-        optimizer="gd",
-        batch_size=7,
-        random_state=3,
-        max_iter=5,
-        tol=0,
-        standardize=False,
-    )
-    b = fit(
-        X,
-        y,
-        lr=0.01,
-        optimizer="gd",
-        batch_size=7,
-        random_state=3,
-        max_iter=5,
-        tol=0,
-        standardize=False,
-    )
-    c = fit(
-        X,
-        y,
-        lr=0.01,
-        optimizer="gd",
-        batch_size=7,
-        random_state=4,
-        max_iter=5,
-        tol=0,
-        standardize=False,
-    )
+    options = dict(lr=0.01, optimizer="gd", batch_size=7, max_iter=5, tol=0, standardize=False)
+    a, b, c = (fit(X, y, random_state=seed, **options) for seed in (3, 3, 4))
     np.testing.assert_array_equal(a.history.theta, b.history.theta)
     assert not np.array_equal(a.history.theta, c.history.theta)
 

@@ -25,6 +25,7 @@ from gradfit.model import (
     check_gradient,
     least_squares,
 )
+from gradfit.model.summary import Summary, summarize
 from gradfit.optim import (
     RULES,
     UpdateRule,
@@ -84,6 +85,7 @@ __all__ = [
     "Source",
     "StopReason",
     "SufficientStats",
+    "Summary",
     "TrainState",
     "TrainingReport",
     "UpdateRule",
@@ -103,5 +105,6 @@ __all__ = [
     "nesterov",
     "run",
     "step_decay",
+    "summarize",
     "sweep",
 ]

@@ -23,6 +23,7 @@ from gradfit.data.files import read_table
 from gradfit.data.validation import close_matches
 from gradfit.exceptions import ConvergenceWarning, GradfitError, GradfitWarning, InvalidInputError
 from gradfit.model import Objective
+from gradfit.model.summary import summarize
 from gradfit.optim import rule_names
 from gradfit.train import FitOptions, fit
 from gradfit.train.options import OPTIONS, Interval, flag_of
@@ -385,7 +386,10 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         _check_output(args.history, "--history", HISTORY_SUFFIXES)
     options = _options(args)
     data = _load(args)
-    result = fit(data.X, data.y, feature_names=data.feature_names, **options.changed())
+    source = ArraySource(
+        data.X, data.y, feature_names=data.feature_names, target_name=data.target_name
+    )
+    result = fit(source, **options.changed())
     terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
     intercept = f" + {result.b:.6g}" if options.fit_intercept else " (through the origin)"
     print(f"{data.target_name} = {terms}{intercept}")
@@ -401,6 +405,14 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         else:
             result.history.to_csv(path)
         print(f"history: {len(result.history)} entries written to {path}")
+    print()
+    if result.state.n_rows != source.n_rows:
+        print(
+            f"summary: left out: the fit descended on {result.state.n_rows} of the "
+            f"{source.n_rows} rows (--validation-fraction holds the others out)"
+        )
+    else:
+        print(summarize(result, source).to_text(rewrite=_cli_words))
 
 
 def _cmd_lr(args: argparse.Namespace) -> None:

@@ -7,7 +7,8 @@ from gradfit.model.linear import LinearRegressionLoss, predict
 from gradfit.model.losses import squared_error
 from gradfit.model.objective import Objective
 from gradfit.model.reference import least_squares
-from gradfit.model.stats import SufficientStats
+from gradfit.model.stats import SufficientStats, SummarySource
+from gradfit.model.summary import Summary, summarize
 
 __all__ = [
     "Curvature",
@@ -15,10 +16,13 @@ __all__ = [
     "LinearRegressionLoss",
     "Objective",
     "SufficientStats",
+    "Summary",
+    "SummarySource",
     "check_gradient",
     "least_squares",
     "numerical_gradient",
     "power_iteration",
     "predict",
     "squared_error",
+    "summarize",
 ]

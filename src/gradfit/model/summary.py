@@ -1,0 +1,1108 @@
+"""Results you can trust: the statistics of a fitted line, as statsmodels' OLS and WLS give them.
+
+For a least-squares fit of ``y = X w + b`` (or ``y = X w`` through the origin) on ``n``
+rows with weights ``s_i`` (1 without weights), with ``A = [X 1]`` (``X`` through the
+origin), ``p`` coefficients, ``r`` the rank of ``A`` and ``k`` = 1 with a constant (0
+without):
+
+- ``SSR = sum_i s_i e_i^2``, ``scale = sigma^2 = SSR / (n - r)``;
+- ``Cov(coef) = sigma^2 (A^T S A)^-1``, standard errors its root diagonal, ``t = coef /
+  se``, two-sided p-values and confidence intervals from Student's t with ``n - r``
+  degrees of freedom;
+- ``R^2 = 1 - SSR / TSS`` (``TSS`` centred with a constant, uncentred ``sum s_i y_i^2``
+  without), ``adjusted = 1 - (n - k) / (n - r) (1 - R^2)``, ``F = (ESS / (r - k)) /
+  (SSR / (n - r))``;
+- ``llf = -n/2 log(SSR) - n/2 (1 + log(2 pi / n)) + 1/2 sum log s_i``, ``AIC = -2 llf +
+  2 r``, ``BIC = -2 llf + r log n``;
+- the condition number of the design as statsmodels reports it (``Cond. No.``): the
+  square root of the eigenvalue ratio of ``A^T S A``.
+
+All of them are functions of the sufficient statistics (``SufficientStats``) and ``n``;
+``summarize`` also reads the residuals off the rows, which keeps ``SSR`` exact when the
+fit is close to perfect. Student's t and F distributions are computed here from the
+regularized incomplete beta function (continued fractions: the classic one, and DiDonato
+and Morris' where the classic one loses digits), so the core keeps to NumPy; they agree
+with SciPy to 1e-10 and with mpmath to ~1e-13, also for 1e9 degrees of freedom.
+
+A statistic that does not apply is None, and the summary says why: the fit is not least
+squares (it stopped short, or is penalized), the coefficients are not identified
+(collinear columns, fewer rows than coefficients), no residual degrees of freedom are
+left, or the fit is perfect (residuals at the level of rounding or of the descent's own
+distance to least squares).
+
+>>> import gradfit
+>>> d = gradfit.load_dataset("davis")
+>>> s = summarize(gradfit.fit(d.X, d.y), d.X, d.y)
+>>> s.params.round(4).tolist(), s.bse.round(4).tolist()
+([0.2384, 25.2662], [0.0877, 14.9504])
+>>> round(s.rsquared, 4), s.df_resid, s.df_model
+(0.036, 198, 1)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gradfit.data.source import ArraySource, Source, as_source
+from gradfit.data.validation import feature_names_of
+from gradfit.exceptions import InvalidInputError
+from gradfit.model.fitted import LinearModel
+from gradfit.model.linear import predict
+from gradfit.model.objective import Objective
+from gradfit.model.stats import SufficientStats, SummarySource
+
+__all__ = [
+    "Optimization",
+    "Summary",
+    "f_sf",
+    "regularized_beta",
+    "student_t_ppf",
+    "student_t_sf",
+    "summarize",
+]
+
+EPS = float(np.finfo(np.float64).eps)
+INTERCEPT = "b (intercept)"
+# Coefficients whose predictions are within this (relative to the size of y) of the
+# least-squares ones are least squares for the statistics (which then agree to ~1e-6).
+LEAST_SQUARES_TOL = 1e-6
+# Residuals within this factor of the distance to least squares (or of rounding) are
+# indistinguishable from zero: a perfect fit.
+PERFECT_FACTOR = 10.0
+
+
+# -- distributions: Student's t and F from the regularized incomplete beta -------------------
+
+
+def _stirling_tail(z: float) -> float:
+    """``lgamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2)`` for ``z >= 10`` (to ~1e-17)."""
+    z2 = 1.0 / (z * z)
+    inner = 1.0 / 1260 - z2 * (1.0 / 1680 - z2 * (1.0 / 1188 - z2 * (691.0 / 360360)))
+    return (1.0 / 12 - z2 * (1.0 / 360 - z2 * inner)) / z
+
+
+def _lgamma_ratio(z: float, a: float) -> float:
+    """``lgamma(z + a) - lgamma(z)`` without the cancellation of two large numbers."""
+    if z < 10.0:
+        return math.lgamma(z + a) - math.lgamma(z)
+    return (
+        (z - 0.5) * math.log1p(a / z)
+        + a * math.log(z + a)
+        - a
+        + _stirling_tail(z + a)
+        - _stirling_tail(z)
+    )
+
+
+def _log_prefactor(
+    a: float, b: float, x: np.ndarray, y: np.ndarray, log_x: np.ndarray, log_y: np.ndarray
+) -> np.ndarray:
+    """``log(x^a y^b / B(a, b))``, accurate also when ``a`` and ``b`` are large."""
+    if min(a, b) >= 10.0:
+        # x^a y^b / B(a, b) = (x s / a)^a (y s / b)^b sqrt(a b / (2 pi s)) e^(-corrections),
+        # s = a + b, and x s - a = x b - y a (x + y = 1): no large terms cancel
+        s = a + b
+        lam = x * b - y * a
+        corr = _stirling_tail(a) + _stirling_tail(b) - _stirling_tail(s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # log(x s / a) = log1p(lam / a), exact near 0; far from 0 the logarithms are
+            # as accurate (and log1p near -1 is not)
+            near = np.abs(lam / a) <= 0.5
+            out = a * np.where(near, np.log1p(lam / a), log_x + math.log(s / a))
+            near = np.abs(lam / b) <= 0.5
+            out += b * np.where(near, np.log1p(-lam / b), log_y + math.log(s / b))
+        out = np.where(np.isnan(out), -np.inf, out)
+        return np.asarray(out + 0.5 * math.log(a * b / (2.0 * math.pi * s)) - corr)
+    small, large = (a, b) if a <= b else (b, a)
+    log_beta = math.lgamma(small) - _lgamma_ratio(large, small)
+    with np.errstate(invalid="ignore"):
+        out = a * log_x + b * log_y
+    return np.asarray(np.where(np.isnan(out), -np.inf, out) - log_beta)
+
+
+def _lentz_fraction(a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The classic continued fraction of ``I_x(a, b) = x^a y^b / B(a, b) * fraction / a``
+    (modified Lentz), for ``x`` below the mean and ``a < b``: there it converges fast
+    and nothing cancels (``(a + b) x / (a + 1) < a / (a + 1)``). ``y`` is not needed; it
+    is taken so that both fractions are called alike."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c = np.ones_like(x)
+    d = 1.0 - qab * x / qap
+    d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+    h = d.copy()
+    active = np.ones(x.shape, dtype=bool)
+    m = 0
+    while active.any() and m < 100_000:
+        m += 1
+        m2 = 2.0 * m
+        for aa in (
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ):
+            d = 1.0 + aa * d
+            d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+            c = 1.0 + aa / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            delta = d * c
+            h = np.where(active, h * delta, h)
+        active &= np.abs(delta - 1.0) > 2.0 * EPS
+    return np.asarray(h / a)
+
+
+def _didonato_fraction(a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The continued fraction of DiDonato and Morris (1992, ACM TOMS 708, ``BFRAC``):
+    ``I_x(a, b) = x^a y^b / B(a, b) * fraction``, for ``x`` at or below the mean and
+    ``a >= b``. It is written with ``y = 1 - x`` and ``(a + b) y - b``, so that nothing
+    cancels when ``a`` is large and ``x`` near 1 (where the classic fraction loses about
+    ``log10(a)`` digits)."""
+    lam = (a + b) * y - b
+    c, c0, c1, yp1 = 1.0 + lam, b / a, 1.0 + 1.0 / a, y + 1.0
+    p, s = np.ones_like(x), a + 1.0
+    an, bn = np.zeros_like(x), np.ones_like(x)
+    anp1, bnp1 = np.ones_like(x), c / c1
+    r = c1 / c
+    active = np.ones(x.shape, dtype=bool)
+    n = 0
+    while active.any() and n < 100_000:
+        n += 1
+        t = n / a
+        w = n * (b - n) * x
+        e = a / s
+        alpha = p * (p + c0) * e * e * (w * x)
+        e = (1.0 + t) / (c1 + t + t)
+        beta = n + w / s + e * (c + n * yp1)
+        p, s = 1.0 + t, s + 2.0
+        an, anp1 = anp1, alpha * an + beta * anp1
+        bn, bnp1 = bnp1, alpha * bn + beta * bnp1
+        r0, r_new = r, anp1 / bnp1
+        r = np.where(active, r_new, r)
+        active &= np.abs(r - r0) > 2.0 * EPS * r
+        # rescale: the recurrence grows without bound otherwise
+        an, bn, anp1, bnp1 = an / bnp1, bn / bnp1, r, np.ones_like(x)
+    return np.asarray(r)
+
+
+def _beta_pair(
+    a: float,
+    b: float,
+    x: np.ndarray,
+    y: np.ndarray,
+    log_x: np.ndarray | None = None,
+    log_y: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``I_x(a, b)`` and ``1 - I_x(a, b)``, each accurate (``y = 1 - x`` given exactly).
+
+    The smaller tail is computed by a continued fraction (the one that is accurate for
+    its parameters); the other is 1 minus it.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    with np.errstate(divide="ignore"):  # log(1 - v) as log1p(-v) for the smaller v
+        lx = np.where(x <= y, np.log(x), np.log1p(-y)) if log_x is None else log_x
+        ly = np.where(y <= x, np.log(y), np.log1p(-x)) if log_y is None else log_y
+    lx, ly = np.asarray(lx, dtype=np.float64), np.asarray(ly, dtype=np.float64)
+    log_front = np.atleast_1d(_log_prefactor(a, b, x, y, lx, ly))
+    lower_tail = np.atleast_1d((a + b) * y - b >= 0.0)  # x at or below the mean a / (a + b)
+    shape = np.broadcast(x, y).shape
+    xs, ys = np.broadcast_to(x, shape).ravel(), np.broadcast_to(y, shape).ravel()
+    log_front = np.broadcast_to(log_front, xs.shape)
+    lower_tail = np.broadcast_to(lower_tail, xs.shape)
+    fa, fb = np.where(lower_tail, a, b), np.where(lower_tail, b, a)
+    fx, fy = np.where(lower_tail, xs, ys), np.where(lower_tail, ys, xs)
+    fraction = np.ones(xs.shape)
+    todo = np.isfinite(log_front)  # else the tail is 0 (or x or y is)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for method, which in (
+            (_lentz_fraction, todo & (fa < fb)),
+            (_didonato_fraction, todo & (fa >= fb)),
+        ):
+            if which.any():
+                fraction[which] = method(fa[which], fb[which], fx[which], fy[which])
+        # in logarithms: a prefactor below the smallest normal float would lose digits
+        part = np.where(todo, np.exp(log_front + np.log(fraction)), 0.0)
+    lower = np.where(lower_tail, part, 1.0 - part)
+    upper = np.where(lower_tail, 1.0 - part, part)
+    # the ends, where the logarithms say x or y is 0 (x may underflow, its log not)
+    x_zero = np.broadcast_to(lx, shape).ravel() == -np.inf
+    y_zero = np.broadcast_to(ly, shape).ravel() == -np.inf
+    lower = np.where(y_zero, 1.0, np.where(x_zero, 0.0, lower))
+    upper = np.where(y_zero, 0.0, np.where(x_zero, 1.0, upper))
+    return lower.reshape(shape), upper.reshape(shape)
+
+
+def regularized_beta(a: float, b: float, x: Any) -> np.ndarray:
+    """The regularized incomplete beta function ``I_x(a, b)`` (``scipy.special.betainc``).
+
+    >>> round(float(regularized_beta(2.0, 3.0, 0.4)), 12)  # 1 - 0.6^4 - 4 (0.4) 0.6^3
+    0.5248
+    """
+    if not (a > 0 and b > 0):
+        raise InvalidInputError(f"a and b must be > 0, got {a} and {b}")
+    xa = np.asarray(x, dtype=np.float64)
+    if np.any((xa < 0) | (xa > 1)):
+        raise InvalidInputError("x must be in [0, 1]")
+    return _beta_pair(a, b, xa, 1.0 - xa)[0]
+
+
+def _t_tails(t: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray]:
+    """``P(|T| > |t|)`` and ``P(|T| <= |t|)`` for Student's t with ``df`` degrees of freedom."""
+    # x = df / (df + t^2) = 1 / (1 + u^2), u = |t| / sqrt(df); beyond u = 1e100 (where
+    # u^2 would overflow) x = u^-2 to all digits
+    u = np.abs(np.asarray(t, dtype=np.float64)) / math.sqrt(df)
+    far = u > 1e100
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        ratio = np.where(far, 1.0, u) ** 2
+        log_u = np.log(np.where(far, u, 1.0))
+        x = np.where(far, np.exp(-2.0 * log_u), 1.0 / (1.0 + ratio))
+        y = np.where(far, 1.0, ratio / (1.0 + ratio))
+        log_x = np.where(far, -2.0 * log_u, -np.log1p(ratio))
+        log_y = np.where(far, 0.0, np.log(ratio) - np.log1p(ratio))
+    return _beta_pair(df / 2.0, 0.5, x, y, log_x, log_y)
+
+
+def student_t_sf(t: Any, df: float) -> np.ndarray:
+    """``P(T > t)`` for Student's t with ``df`` degrees of freedom (``scipy.stats.t.sf``).
+
+    >>> round(float(student_t_sf(2.0, 5.0)), 10)
+    0.0509697394
+    """
+    if not df > 0:
+        raise InvalidInputError(f"df must be > 0, got {df}")
+    t = np.asarray(t, dtype=np.float64)
+    two_sided, inside = _t_tails(t, df)
+    return np.asarray(np.where(t >= 0, 0.5 * two_sided, 0.5 + 0.5 * inside))
+
+
+def _t_pdf(t: float, df: float) -> float:
+    log_norm = _lgamma_ratio(df / 2.0, 0.5) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1.0) / 2.0 * math.log1p(t * t / df))
+
+
+def student_t_ppf(q: float, df: float) -> float:
+    """The ``q`` quantile of Student's t (``scipy.stats.t.ppf``), to ~1e-15 relative.
+
+    >>> round(student_t_ppf(0.975, 10.0), 9)
+    2.228138852
+    """
+    if not 0.0 < q < 1.0:
+        raise InvalidInputError(f"q must be in (0, 1), got {q}")
+    if not df > 0:
+        raise InvalidInputError(f"df must be > 0, got {df}")
+    if q == 0.5:
+        return 0.0
+    # Solve for |t| with P(|T| > |t|) = 2 min(q, 1 - q) when that is the smaller
+    # probability, else P(|T| <= |t|) = |2 q - 1| (each exact in floating point), by
+    # Newton steps on the logarithm, kept inside a bracket by bisection.
+    side = 1.0 if q > 0.5 else -1.0
+    smaller = 1.0 - q if q > 0.5 else q
+    tail = 2.0 * smaller <= 0.5
+    target = math.log(2.0 * smaller if tail else abs(2.0 * q - 1.0))
+    sign = -1.0 if tail else 1.0  # the tail falls with t, the inside grows
+
+    def residual(t: float) -> tuple[float, float]:
+        """log(probability) - target, and its derivative in t."""
+        outside, inside = _t_tails(np.array(t), df)
+        prob = float(outside if tail else inside)
+        if prob <= 0.0:  # log(0): below any target (a bisection step follows)
+            return -math.inf, math.nan
+        return math.log(prob) - target, sign * 2.0 * _t_pdf(t, df) / prob
+
+    lo, hi = 0.0, 1.0
+    while sign * residual(hi)[0] < 0.0:
+        if hi > 1e300:
+            return side * math.inf  # beyond the largest float
+        lo, hi = hi, 2.0 * hi
+    t = 0.5 * (lo + hi)
+    for _ in range(200):
+        value, slope = residual(t)
+        if value == 0.0:
+            return side * t
+        if sign * value < 0.0:
+            lo = t
+        else:
+            hi = t
+        new = t - value / slope if slope != 0.0 and math.isfinite(slope) else math.nan
+        if not lo < new < hi:
+            new = 0.5 * (lo + hi)
+        if abs(new - t) <= 2.0 * EPS * abs(new) or hi - lo <= 2.0 * EPS * hi:
+            return side * new
+        t = new
+    return side * t
+
+
+def f_sf(f: Any, dfn: float, dfd: float) -> np.ndarray:
+    """``P(F > f)`` for the F distribution with ``(dfn, dfd)`` degrees of freedom
+    (``scipy.stats.f.sf``).
+
+    >>> round(float(f_sf(3.0, 2.0, 10.0)), 10)  # (1 + 2 * 3 / 10)^-5
+    0.0953674316
+    """
+    if not (dfn > 0 and dfd > 0):
+        raise InvalidInputError(f"dfn and dfd must be > 0, got {dfn} and {dfd}")
+    f = np.maximum(np.asarray(f, dtype=np.float64), 0.0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        u = dfn * f / dfd  # x = u / (1 + u), y = 1 / (1 + u)
+        inf = np.isinf(u)
+        x = np.where(inf, 1.0, u / (1.0 + u))
+        y = np.where(inf, 0.0, 1.0 / (1.0 + u))
+        log_x = np.where(inf, 0.0, np.log(u) - np.log1p(u))
+        log_y = -np.log1p(u)
+    return _beta_pair(dfn / 2.0, dfd / 2.0, x, y, log_x, log_y)[1]
+
+
+# -- the summary ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """How the descent went: the parts of a ``TrainingReport`` a summary shows.
+
+    ``gap`` is the certified root-mean-square distance of the predictions to the
+    least-squares ones, relative to the size of ``y`` (None: not certified);
+    ``curvature_condition_number`` is gradfit's ``L / mu``, the conditioning of the loss in
+    the coordinates descent ran in (standardized features by default), not the design's.
+    """
+
+    steps: int
+    stop_code: str
+    stop_message: str
+    converged: bool
+    grad_norm: float
+    gap: float | None
+    curvature_condition_number: float | None
+    optimizer: str | None = None
+    epochs: int | None = None
+
+    @classmethod
+    def from_report(cls, report: Any) -> Optimization:
+        """From a ``gradfit.train.TrainingReport`` (anything with its attributes)."""
+        curvature = getattr(report, "curvature", None)
+        kappa = None if curvature is None else curvature.condition_number
+        return cls(
+            steps=int(report.n_steps),
+            stop_code=str(report.stop.code),
+            stop_message=str(report.stop.message),
+            converged=bool(report.stop.converged),
+            grad_norm=float(report.grad_norm),
+            gap=None if getattr(report, "gap", None) is None else float(report.gap),
+            curvature_condition_number=None if kappa is None else float(kappa),
+            optimizer=getattr(report, "optimizer", None),
+            epochs=getattr(report, "n_epochs", None),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "epochs": self.epochs,
+            "optimizer": self.optimizer,
+            "stop_code": self.stop_code,
+            "stop_message": self.stop_message,
+            "converged": self.converged,
+            "grad_norm": _finite(self.grad_norm),
+            "gap": _finite(self.gap),
+            "curvature_condition_number": _finite(self.curvature_condition_number),
+        }
+
+
+# The statistics of a summary, in the order they are shown, with their labels.
+STATISTICS: dict[str, str] = {
+    "rsquared": "R-squared",
+    "rsquared_adj": "Adj. R-squared",
+    "fvalue": "F-statistic",
+    "f_pvalue": "Prob (F-statistic)",
+    "llf": "Log-likelihood",
+    "aic": "AIC",
+    "bic": "BIC",
+    "rmse": "RMSE",
+    "resid_std": "Residual std",
+    "scale": "Scale (sigma^2)",
+    "ssr": "SSR",
+    "condition_number": "Cond. No. of the design",
+}
+# the per-coefficient columns (None for all of them at once, with one reason)
+INFERENCE = ("bse", "tvalues", "pvalues", "conf_int")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The statistics of a fitted linear model, named as statsmodels names them.
+
+    Coefficients are in the order ``w`` (one per feature), then the intercept ``b`` when
+    the fit has one (statsmodels' ``add_constant`` puts it first). Every statistic that
+    does not apply is None, and ``not_applicable[name]`` says why; ``notes`` collects those
+    reasons and anything else worth knowing. Build one with ``summarize`` (from a fit and
+    its rows) or ``Summary.from_stats`` (from sufficient statistics).
+    """
+
+    target_name: str
+    names: tuple[str, ...]
+    params: np.ndarray
+    bse: np.ndarray | None
+    tvalues: np.ndarray | None
+    pvalues: np.ndarray | None
+    ci: np.ndarray | None
+    alpha: float
+    weighted: bool
+    fit_intercept: bool
+    k_constant: int
+    nobs: int
+    rank: int
+    df_model: int
+    df_resid: int
+    ssr: float
+    tss: float
+    rsquared: float | None
+    rsquared_adj: float | None
+    rmse: float
+    resid_std: float | None
+    scale: float | None
+    fvalue: float | None
+    f_pvalue: float | None
+    llf: float | None
+    aic: float | None
+    bic: float | None
+    condition_number: float | None
+    least_squares_distance: float
+    optimization: Optimization | None
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    # -- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def from_stats(
+        cls,
+        stats: SufficientStats,
+        n_rows: int,
+        model: LinearModel,
+        report: Any = None,
+        fit_intercept: bool | None = None,
+        *,
+        ssr: float | None = None,
+        weighted: bool = False,
+        log_weight_sum: float = 0.0,
+        alpha: float = 0.05,
+        penalty: str | None = None,
+        extra_notes: Sequence[str] = (),
+    ) -> Summary:
+        """The summary of ``model`` fitted to rows with statistics ``stats``.
+
+        Parameters
+        ----------
+        stats : SufficientStats
+            Of the rows the model was fitted to, in original units (weighted, when
+            the fit was).
+        n_rows : int
+            The number of rows (with a positive weight): the degrees of freedom count
+            rows, not the sum of the weights.
+        model : LinearModel
+            The fitted line (``w``, ``b``, names).
+        report : TrainingReport or None
+            How the fit went (anything with ``n_steps``, ``stop``, ``grad_norm``, ``gap``,
+            ``curvature``). Without one the coefficients are checked against least
+            squares from the statistics.
+        fit_intercept : bool, optional
+            Whether ``b`` was fitted (default: ``model.fit_intercept``).
+        ssr : float, optional
+            The (weighted) residual sum of squares read off the rows; by default it is
+            computed from the statistics, which loses digits as ``R^2`` nears 1.
+        weighted, log_weight_sum : bool, float
+            WLS: the sum of ``log(s_i)`` enters statsmodels' log-likelihood.
+        alpha : float
+            Confidence intervals at level ``1 - alpha``.
+        penalty : str, optional
+            The penalty of a penalized fit (its coefficients are not least squares: no
+            inference).
+        """
+        if not 0.0 < alpha < 1.0:
+            raise InvalidInputError(f"alpha must be in (0, 1), got {alpha}")
+        intercept = bool(
+            getattr(model, "fit_intercept", True) if fit_intercept is None else fit_intercept
+        )
+        d = stats.n_features
+        if model.n_features != d:
+            raise InvalidInputError(
+                f"the model has {model.n_features} features, the statistics {d}: "
+                "summarize the model with the data it was fitted to"
+            )
+        n = int(n_rows)
+        W = float(stats.weight)
+        m, ybar = np.asarray(stats.x_mean, dtype=np.float64), float(stats.y_mean)
+        Sxx, Sxy, Syy = np.asarray(stats.Sxx), np.asarray(stats.Sxy), float(stats.Syy)
+        w = np.asarray(model.w, dtype=np.float64)
+        b = float(model.b) if intercept else 0.0
+        names = (*model.feature_names, INTERCEPT) if intercept else tuple(model.feature_names)
+        params = np.append(w, b) if intercept else w.copy()
+        opt = None if report is None else Optimization.from_report(report)
+        reasons: dict[str, str] = {}
+        notes: list[str] = list(extra_notes)
+
+        # the design: rank (decided as the fit decides it), Gram matrix, constant columns
+        objective = Objective(
+            SummarySource(stats, n, list(model.feature_names), model.target_name),
+            fit_intercept=intercept,
+        )
+        rank = objective.design_rank
+        assert rank is not None  # from statistics it is always decided
+        spread = np.diag(Sxx) / W
+        constant_column = bool(np.any((spread <= (1e-12 * m) ** 2) & (m != 0.0)))
+        k_const = 1 if intercept or constant_column else 0
+        if not intercept and constant_column:
+            notes.append(
+                "a feature column is constant: it acts as the intercept (statsmodels "
+                "does the same), so R^2 is centred"
+            )
+        gram = Sxx + W * np.outer(m, m)
+        if intercept:
+            gram = np.block([[gram, W * m[:, None]], [W * m[None, :], np.array([[W]])]])
+
+        # how far the coefficients are from least squares (relative to the size of y)
+        y_scale = _y_scale(Syy, W, ybar, intercept)
+        star = _least_squares(stats, intercept)
+        delta_w = w - star[:d]
+        delta_c = float(m @ delta_w) + (b - star[d] if intercept else 0.0)
+        dist2 = float(delta_w @ Sxx @ delta_w) / W + delta_c**2
+        distance = math.sqrt(max(dist2, 0.0)) / y_scale
+
+        # residuals: read off the rows when given, else from the statistics
+        if ssr is None:
+            c = float(m @ w) + b - ybar
+            ssr = float(w @ Sxx @ w - 2.0 * w @ Sxy + Syy + W * c * c)
+            floor = math.sqrt(1e-13 * (Syy / W + ybar**2)) / y_scale
+            notes.append(
+                "SSR from the sufficient statistics: accurate to about "
+                f"{floor:.1g} x (size of y) in root-mean-square"
+            )
+        else:
+            floor = 64.0 * EPS * math.sqrt(Syy / W + ybar**2) / y_scale
+        ssr = max(float(ssr), 0.0)
+        residual = math.sqrt(ssr / W) / y_scale  # RMS residual relative to the size of y
+        tss = Syy if k_const else Syy + W * ybar**2
+        df_resid, df_model = n - rank, rank - k_const
+
+        # why statistics would not apply, in order of precedence
+        if penalty is not None:
+            why = (
+                f"penalized fit ({penalty}): its coefficients are not least squares, so the "
+                "least-squares standard errors, tests and likelihood do not apply"
+            )
+            reasons_ls: str | None = why
+        elif opt is not None and not opt.converged:
+            reasons_ls = f"not least squares: {opt.stop_message}"
+        elif distance > LEAST_SQUARES_TOL:
+            if opt is not None and opt.gap is not None and distance > 2.0 * opt.gap:
+                raise InvalidInputError(
+                    f"the fit converged to within {opt.gap:.2g} x std(y) of least squares, "
+                    f"yet its predictions are {distance:.2g} x std(y) from least squares of "
+                    "these rows: summarize with the rows (and sample_weight) the model was "
+                    "fitted to"
+                )
+            reasons_ls = (
+                f"not least squares: the predictions are {distance:.2g} x std(y) from the "
+                f"least-squares ones (the statistics need {LEAST_SQUARES_TOL:g}: lower tol)"
+            )
+        else:
+            reasons_ls = None
+        unidentified = (
+            f"no standard errors: the design has rank {rank} for {len(params)} coefficients "
+            f"({'collinear columns' if n >= len(params) else 'fewer rows than coefficients'}), "
+            "so the coefficients are not identified (the minimum-norm solution is shown)"
+            if rank < len(params)
+            else None
+        )
+        no_df = (
+            f"no residual degrees of freedom: {n} rows for rank {rank}" if df_resid <= 0 else None
+        )
+        bound = max(floor, distance, (opt.gap or 0.0) if opt is not None else 0.0)
+        perfect = (
+            f"perfect fit: the residuals (RMS {residual:.2g} x std(y)) are at the level of "
+            f"rounding and of the fit's distance to least squares ({bound:.2g}): standard "
+            "errors, t statistics, p-values and the likelihood are undefined"
+            if residual <= PERFECT_FACTOR * bound
+            else None
+        )
+        constant_y = "y is constant: R^2 is undefined" if tss <= 0.0 else None
+        no_model = (
+            "no regressors beyond the constant: there is no F test" if df_model <= 0 else None
+        )
+
+        def mark(names_: Sequence[str], *why: str | None) -> bool:
+            """Mark ``names_`` not applicable with the first reason given; True if marked."""
+            first = next((r for r in why if r is not None), None)
+            if first is None:
+                return False
+            for name in names_:
+                reasons.setdefault(name, first)
+            return True
+
+        mark(INFERENCE, reasons_ls, unidentified, no_df, perfect)
+        mark(("scale", "resid_std"), reasons_ls, no_df, perfect)
+        mark(("fvalue", "f_pvalue"), reasons_ls, no_df, no_model, constant_y, perfect)
+        mark(("llf", "aic", "bic"), reasons_ls, perfect)
+        mark(("rsquared",), constant_y)
+        mark(("rsquared_adj",), constant_y, no_df)
+        if rank < len(params):
+            reasons["condition_number"] = (
+                "rank deficient: the design's condition number is infinite"
+            )
+        if reasons_ls is not None and "rsquared" not in reasons:
+            notes.append("R^2 and RMSE are those of the coefficients as they stand")
+
+        # the statistics
+        scale = ssr / df_resid if "scale" not in reasons else None
+        rsquared = 1.0 - ssr / tss if "rsquared" not in reasons else None
+        rsquared_adj = None
+        if "rsquared_adj" not in reasons and rsquared is not None:
+            rsquared_adj = 1.0 - (n - k_const) / df_resid * (1.0 - rsquared)
+        fvalue = f_pvalue = None
+        if "fvalue" not in reasons:
+            fvalue = ((tss - ssr) / df_model) / (ssr / df_resid)
+            f_pvalue = float(f_sf(fvalue, df_model, df_resid))
+        llf = aic = bic = None
+        if "llf" not in reasons:
+            half = n / 2.0
+            llf = -half * math.log(ssr) - (1.0 + math.log(math.pi / half)) * half
+            llf += 0.5 * log_weight_sum
+            k = df_model + k_const
+            aic, bic = -2.0 * llf + 2.0 * k, -2.0 * llf + math.log(n) * k
+        bse = tvalues = pvalues = ci = None
+        if "bse" not in reasons and scale is not None:
+            bse = np.sqrt(scale * np.diag(_inverse(gram)))
+            tvalues = params / bse
+            pvalues = _t_tails(tvalues, float(df_resid))[0]
+            q = student_t_ppf(1.0 - alpha / 2.0, float(df_resid))
+            ci = np.column_stack([params - q * bse, params + q * bse])
+        condition_number = None
+        if "condition_number" not in reasons:
+            eig = np.linalg.eigvalsh(gram)
+            condition_number = math.sqrt(float(eig[-1] / eig[0])) if eig[0] > 0 else math.inf
+        if perfect is None and reasons_ls is None and residual < 1e4 * bound:
+            # SSR = SSR* + (distance to least squares)^2: its relative error is below this
+            notes.append(
+                f"the residuals (RMS {residual:.2g} x std(y)) are only {residual / bound:.3g} "
+                "times the certified distance to least squares: standard errors are good to "
+                f"about {(bound / residual) ** 2:.1g} (relative)"
+            )
+        if opt is None:
+            notes.append(
+                "no training report: the coefficients were checked against least squares of "
+                f"the statistics ({distance:.2g} x std(y) apart)"
+            )
+        for why in reasons.values():
+            if why not in notes:
+                notes.append(why)
+        return cls(
+            target_name=model.target_name,
+            names=tuple(names),
+            params=params,
+            bse=bse,
+            tvalues=tvalues,
+            pvalues=pvalues,
+            ci=ci,
+            alpha=float(alpha),
+            weighted=bool(weighted),
+            fit_intercept=intercept,
+            k_constant=k_const,
+            nobs=n,
+            rank=int(rank),
+            df_model=int(df_model),
+            df_resid=int(df_resid),
+            ssr=ssr,
+            tss=tss,
+            rsquared=rsquared,
+            rsquared_adj=rsquared_adj,
+            rmse=math.sqrt(ssr / W),
+            resid_std=None if scale is None else math.sqrt(scale),
+            scale=scale,
+            fvalue=fvalue,
+            f_pvalue=f_pvalue,
+            llf=llf,
+            aic=aic,
+            bic=bic,
+            condition_number=condition_number,
+            least_squares_distance=distance,
+            optimization=opt,
+            not_applicable=reasons,
+            notes=tuple(notes),
+        )
+
+    # -- statsmodels' names ------------------------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        """``'WLS'`` with sample weights, else ``'OLS'``."""
+        return "WLS" if self.weighted else "OLS"
+
+    @property
+    def curvature_condition_number(self) -> float | None:
+        """gradfit's ``L / mu`` in the coordinates descent ran in (None: no report)."""
+        return None if self.optimization is None else self.optimization.curvature_condition_number
+
+    def conf_int(self) -> np.ndarray | None:
+        """``[low, high]`` per coefficient at level ``1 - alpha`` (statsmodels' ``conf_int``)."""
+        return self.ci
+
+    # -- outputs ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values: a statistic that does not apply is None, its reason in
+        ``not_applicable`` and ``notes``."""
+        rows = []
+        for j, name in enumerate(self.names):
+            rows.append(
+                {
+                    "name": name,
+                    "coef": _finite(self.params[j]),
+                    "std_err": _at(self.bse, j),
+                    "t": _at(self.tvalues, j),
+                    "p_value": _at(self.pvalues, j),
+                    "ci_low": None if self.ci is None else _finite(self.ci[j, 0]),
+                    "ci_high": None if self.ci is None else _finite(self.ci[j, 1]),
+                }
+            )
+        out: dict[str, Any] = {
+            "method": self.method,
+            "target": self.target_name,
+            "fit_intercept": self.fit_intercept,
+            "nobs": self.nobs,
+            "rank": self.rank,
+            "df_model": self.df_model,
+            "df_resid": self.df_resid,
+            "alpha": self.alpha,
+            "coefficients": rows,
+            "rsquared_kind": "centred" if self.k_constant else "uncentred",
+        }
+        for name in STATISTICS:
+            out[name] = _finite(getattr(self, name))
+        out["curvature_condition_number"] = _finite(self.curvature_condition_number)
+        out["least_squares_distance"] = _finite(self.least_squares_distance)
+        out["optimization"] = None if self.optimization is None else self.optimization.to_dict()
+        out["not_applicable"] = dict(self.not_applicable)
+        out["notes"] = list(self.notes)
+        return out
+
+    def to_json(self, **kwargs: Any) -> str:
+        """``to_dict()`` as strict JSON (no NaN or infinity)."""
+        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
+
+    def _header(self) -> list[tuple[str, str, str, str]]:
+        kind = "" if self.k_constant else " (uncentred)"
+        left = [
+            ("Dep. variable:", self.target_name),
+            ("Model:", self.method + ("" if self.fit_intercept else ", through the origin")),
+            ("No. observations:", str(self.nobs)),
+            ("Df residuals:", str(self.df_resid)),
+            ("Df model:", str(self.df_model)),
+            ("RMSE:", _fmt(self.rmse)),
+            ("Residual std:", _fmt(self.resid_std)),
+        ]
+        right = [
+            (f"R-squared{kind}:", _fmt(self.rsquared, 4, fixed=True)),
+            (f"Adj. R-squared{kind}:", _fmt(self.rsquared_adj, 4, fixed=True)),
+            ("F-statistic:", _fmt(self.fvalue)),
+            ("Prob (F-statistic):", _fmt(self.f_pvalue, 3)),
+            ("Log-likelihood:", _fmt(self.llf, 6)),
+            ("AIC:", _fmt(self.aic, 6)),
+            ("BIC:", _fmt(self.bic, 6)),
+        ]
+        return [(a, b, c, d) for (a, b), (c, d) in zip(left, right, strict=True)]
+
+    def _columns(self) -> tuple[list[str], list[list[str]]]:
+        low, high = self.alpha / 2.0, 1.0 - self.alpha / 2.0
+        heads = ["coef", "std err", "t", "P>|t|", f"[{low:.3g}", f"{high:.3g}]"]
+        rows = []
+        for j, name in enumerate(self.names):
+            rows.append(
+                [
+                    name,
+                    _fmt(self.params[j], 6),
+                    _fmt(_at(self.bse, j)),
+                    _fmt(_at(self.tvalues, j)),
+                    _fmt_p(_at(self.pvalues, j)),
+                    _fmt(None if self.ci is None else float(self.ci[j, 0]), 6),
+                    _fmt(None if self.ci is None else float(self.ci[j, 1]), 6),
+                ]
+            )
+        return heads, rows
+
+    def _footer(self, rewrite: Callable[[str], str]) -> list[str]:
+        lines = []
+        if self.condition_number is not None:
+            lines.append(
+                f"Cond. No. of the design ({'[X 1]' if self.fit_intercept else 'X'}, "
+                f"statsmodels' definition): {self.condition_number:.3g}"
+            )
+        opt = self.optimization
+        if opt is not None:
+            if opt.curvature_condition_number is not None:
+                lines.append(
+                    "Curvature condition number L/mu (gradfit, descent coordinates): "
+                    f"{opt.curvature_condition_number:.4g}"
+                )
+            gap = "not certified" if opt.gap is None else f"{opt.gap:.2g} x std(y)"
+            lines.append(
+                f"Optimization: {opt.steps} steps, gradient norm {opt.grad_norm:.2g}, "
+                f"distance to least squares {gap}; {rewrite(opt.stop_message)}"
+            )
+        if not self.fit_intercept:
+            lines.append("b = 0 (fitted through the origin)")
+        for i, note in enumerate(self.notes, 1):
+            lines.append(f"[{i}] {rewrite(note)}")
+        return lines
+
+    def to_text(self, rewrite: Callable[[str], str] | None = None) -> str:
+        """A plain-text table in the manner of statsmodels' ``summary()``.
+
+        ``rewrite`` is applied to messages (the stop reason, the notes): the command
+        line uses it to name its flags.
+        """
+        rewrite = rewrite or (lambda s: s)
+        header = self._header()
+        wa = max(len(a) for a, _, _, _ in header)
+        wb = max(len(b) for _, b, _, _ in header)
+        wc = max(len(c) for _, _, c, _ in header)
+        wd = max(len(d) for _, _, _, d in header)
+        heads, rows = self._columns()
+        wn = max(14, *(len(r[0]) for r in rows))
+        widths = [max(len(h), *(len(r[k + 1]) for r in rows)) for k, h in enumerate(heads)]
+        table = [" " * wn + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths, strict=True))]
+        table += [
+            f"{r[0]:<{wn}}" + "".join(f"  {v:>{w}}" for v, w in zip(r[1:], widths, strict=True))
+            for r in rows
+        ]
+        top = [f"{a:<{wa}} {b:>{wb}}    {c:<{wc}} {d:>{wd}}" for a, b, c, d in header]
+        width = max(len(line) for line in top + table)
+        title = f"{self.method} regression results (gradfit)"
+        lines = [title.center(width).rstrip(), "=" * width, *top, "=" * width]
+        lines += [table[0], "-" * width, *table[1:], "=" * width]
+        lines += self._footer(rewrite)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_markdown_(self) -> str:
+        def cell(text: str) -> str:
+            return html.escape(text, quote=False).replace("|", "\\|")
+
+        lines = [f"**{self.method} regression results** (gradfit): {cell(self.target_name)}", ""]
+        lines += ["| statistic | value | statistic | value |", "|---|---:|---|---:|"]
+        lines += [f"| {a} | {cell(b)} | {c} | {d} |" for a, b, c, d in self._header()]
+        heads, rows = self._columns()
+        lines += ["", "| | " + " | ".join(cell(h) for h in heads) + " |"]
+        lines.append("|---|" + "---:|" * len(heads))
+        lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+        lines += [""] + [cell(line) + "  " for line in self._footer(lambda s: s)]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        parts = [f"<table><caption>{e(self.method)} regression results (gradfit)</caption>"]
+        for a, b, c, d in self._header():
+            parts.append(f"<tr><th>{e(a)}</th><td>{e(b)}</td><th>{e(c)}</th><td>{e(d)}</td></tr>")
+        parts.append("</table><table><tr><th></th>")
+        heads, rows = self._columns()
+        parts += [f"<th>{e(h)}</th>" for h in heads]
+        parts.append("</tr>")
+        for r in rows:
+            parts.append(
+                f"<tr><th>{e(r[0])}</th>" + "".join(f"<td>{e(v)}</td>" for v in r[1:]) + "</tr>"
+            )
+        parts.append("</table>")
+        footer = self._footer(lambda s: s)
+        if footer:
+            parts.append("<p>" + "<br>".join(e(line) for line in footer) + "</p>")
+        return "".join(parts)
+
+
+def summarize(
+    result: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    sample_weight: Any = None,
+    alpha: float = 0.05,
+    penalty: str | None = None,
+) -> Summary:
+    """The statistical summary of a fit, from the rows it was fitted to.
+
+    Parameters
+    ----------
+    result : FitResult
+        A fit (anything with ``.model``, a ``LinearModel``, and ``.report``, a
+        ``TrainingReport`` or None).
+    X, y, sample_weight
+        The rows (and weights) the model was fitted to; ``X`` may be a data source.
+        With weights the statistics are those of weighted least squares (statsmodels'
+        ``WLS(y, X, weights=sample_weight)``); rows of weight 0 do not count.
+    alpha : float, default=0.05
+        Confidence intervals at level ``1 - alpha``.
+    penalty : str, optional
+        Describes the penalty of a penalized fit (no least-squares inference then).
+
+    Examples
+    --------
+    >>> import gradfit
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([1.0, 2.9, 5.2, 6.9])
+    >>> s = summarize(gradfit.fit(X, y), X, y)
+    >>> s.params.round(4).tolist(), s.pvalues.round(6).tolist()
+    ([2.0, 1.0], [0.001497, 0.020361])
+    >>> print(s.to_text())  # doctest: +ELLIPSIS
+                   OLS regression results (gradfit)
+    ==============================================================
+    Dep. variable:         y    R-squared:            0.9970
+    Model:               OLS    Adj. R-squared:       0.9955
+    No. observations:      4    F-statistic:           666.7
+    Df residuals:          2    Prob (F-statistic):   0.0015
+    Df model:              1    Log-likelihood:      2.72366
+    RMSE:             0.1225    AIC:                -1.44731
+    Residual std:     0.1732    BIC:                -2.67472
+    ==============================================================
+                    coef  std err      t  P>|t|    [0.025   0.975]
+    --------------------------------------------------------------
+    x0                 2  0.07746  25.82  0.001   1.66672  2.33328
+    b (intercept)      1   0.1449  6.901  0.020  0.376486  1.62351
+    ==============================================================
+    Cond. No. of the design ([X 1], statsmodels' definition): 3.76
+    Curvature condition number L/mu (gradfit, descent coordinates): 1
+    Optimization: 1 steps, ... converged: predictions within ... of least squares
+    """
+    model = getattr(result, "model", None)
+    if not isinstance(model, LinearModel):
+        raise InvalidInputError(
+            f"summarize takes the result of a fit (with .model), got {type(result).__name__}"
+        )
+    report = getattr(result, "report", None)
+    named = None if isinstance(X, Source) else feature_names_of(X)
+    if named is not None and list(named) != list(model.feature_names):
+        raise InvalidInputError(
+            f"X has the columns {named}, the model the features {model.feature_names}: "
+            "pass the columns the model was fitted to, in the same order"
+        )
+    source = as_source(
+        X,
+        y,
+        sample_weight=sample_weight,
+        feature_names=None if isinstance(X, Source) else model.feature_names,
+        target_name=None if isinstance(X, Source) else model.target_name,
+    )
+    if source.n_features != model.n_features:
+        raise InvalidInputError(
+            f"X has {source.n_features} feature columns, the model {model.n_features}: "
+            "pass the columns the model was fitted to"
+        )
+    state = getattr(result, "state", None)
+    fitted_rows = getattr(state, "n_rows", None)
+    if fitted_rows is not None and fitted_rows != source.n_rows:
+        raise InvalidInputError(
+            f"the fit descended on {fitted_rows} rows, X has {source.n_rows}: summarize with "
+            "the rows the model was fitted to (validation_fraction holds some out)"
+        )
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        stats = SufficientStats.from_source(source)
+    intercept = bool(getattr(model, "fit_intercept", True))
+    b = model.b if intercept else 0.0
+    ssr: float | None = None
+    weighted, log_weights, n, zero = False, 0.0, source.n_rows, 0
+    if not isinstance(source, SummarySource):
+        chunks = [source.rows(None)] if isinstance(source, ArraySource) else source.chunks()
+        ssr = 0.0
+        for chunk in chunks:
+            e = chunk.y - np.asarray(predict(chunk.X, model.w, b)).ravel()
+            if chunk.weight is None:
+                ssr += float(e @ e)
+            else:
+                weighted = True
+                positive = chunk.weight > 0
+                zero += int(np.count_nonzero(~positive))
+                ssr += float(chunk.weight @ (e * e))
+                log_weights += float(np.log(chunk.weight[positive]).sum())
+        n -= zero
+    notes = []
+    if zero:
+        notes.append(
+            f"{zero} rows of weight 0 do not count as observations (statsmodels' WLS would "
+            "count them)"
+        )
+    return Summary.from_stats(
+        stats,
+        n,
+        model,
+        report,
+        intercept,
+        ssr=ssr,
+        weighted=weighted,
+        log_weight_sum=log_weights,
+        alpha=alpha,
+        penalty=penalty,
+        extra_notes=notes,
+    )
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _y_scale(Syy: float, W: float, ybar: float, intercept: bool) -> float:
+    """The size of y, as the fit's tolerances measure it: std(y) (root-mean-square
+    through the origin)."""
+    std = math.sqrt(max(Syy, 0.0) / W)
+    if not intercept:
+        std = math.hypot(std, ybar)
+    return std if std > 0 else (abs(ybar) or 1.0)
+
+
+def _scaled(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``D^-1 M D^-1`` and ``D^-1`` with ``D`` the root diagonal (1 where it is 0)."""
+    diag = np.sqrt(np.maximum(np.diag(matrix), 0.0))
+    inv = 1.0 / np.where(diag > 0, diag, 1.0)
+    return matrix * np.outer(inv, inv), inv
+
+
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive definite matrix, equilibrated first."""
+    corr, inv = _scaled(matrix)
+    return np.asarray(np.linalg.inv(corr) * np.outer(inv, inv))
+
+
+def _least_squares(stats: SufficientStats, intercept: bool) -> np.ndarray:
+    """``[w, b]`` of least squares from the statistics (minimum norm when singular)."""
+    if intercept:
+        corr, inv = _scaled(stats.Sxx)
+        w = np.linalg.lstsq(corr, stats.Sxy * inv, rcond=None)[0] * inv
+        return np.append(w, stats.y_mean - stats.x_mean @ w)
+    moments = stats.Sxx + stats.weight * np.outer(stats.x_mean, stats.x_mean)
+    rhs = stats.Sxy + stats.weight * stats.x_mean * stats.y_mean
+    corr, inv = _scaled(moments)
+    return np.append(np.linalg.lstsq(corr, rhs * inv, rcond=None)[0] * inv, 0.0)
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def _at(values: np.ndarray | None, j: int) -> float | None:
+    return None if values is None else _finite(values[j])
+
+
+def _fmt(value: float | None, digits: int = 4, fixed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}f}" if fixed else f"{value:.{digits}g}"
+
+
+def _fmt_p(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if value >= 1e-3 else f"{value:.2g}"
