@@ -26,6 +26,7 @@ from gradfit.model import (
     least_squares,
 )
 from gradfit.model.summary import Summary, summarize
+from gradfit.modelfile import SavedModel, load, save
 from gradfit.optim import (
     RULES,
     UpdateRule,
@@ -81,6 +82,7 @@ __all__ = [
     "MissingExtraError",
     "Objective",
     "RankDeficiencyWarning",
+    "SavedModel",
     "Scaling",
     "Source",
     "StopReason",
@@ -99,11 +101,13 @@ __all__ = [
     "gd",
     "inverse_scaling",
     "least_squares",
+    "load",
     "load_dataset",
     "make_article_b",
     "momentum",
     "nesterov",
     "run",
+    "save",
     "step_decay",
     "summarize",
     "sweep",
