@@ -401,3 +401,18 @@ def test_exported_command_line_reproduces_the_session(client, capsys):
     printed = capsys.readouterr().out.splitlines()[0]  # "weight = 0.0123 * height + 4.56"
     slope = float(printed.split("=")[1].split("*")[0])
     assert slope == pytest.approx(state["w"][0], rel=1e-5)
+
+
+def test_a_session_through_the_origin(client):
+    s = new_session(client, lr=0.1, fit_intercept=False)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 40}).json()
+    d = load_dataset("davis")
+    ref = fit(d.X, d.y, lr=0.1, fit_intercept=False, max_steps=40, tol=0)
+    np.testing.assert_allclose(state["theta"], ref.theta, rtol=1e-12)
+    assert state["b"] == 0.0 and "dJ/db" not in "\n".join(state["explain"]["text"])
+    # the contours show the true loss over b as well; the path stays on b = 0
+    surface = client.post(f"/api/sessions/{s['session']}/surface", json={"coefs": [0, -1]}).json()
+    z = np.array(surface["z"])
+    assert np.ptp(z[:, 0]) > 0  # the loss changes along b
+    code = client.get(f"/api/sessions/{s['session']}/code").json()
+    assert "fit_intercept=False" in code["python"] and "--no-intercept" in code["cli"]

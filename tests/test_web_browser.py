@@ -163,3 +163,15 @@ def test_contours_over_two_chosen_coefficients(page: Page, live_server):
     expect(surface.locator(".ytitle")).to_have_text("age")
     expect(page.locator("#step")).to_have_text("1")
     shot(page, "two-coefficients")
+
+
+def test_a_line_through_the_origin(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.1")
+    page.uncheck("#intercept")
+    expect(page).to_have_url(re.compile(r"intercept=0"))
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#params")).to_contain_text("(through the origin)")
+    expect(page.locator("#explain")).to_contain_text("(no intercept)")
+    expect(page.locator("#explain")).not_to_contain_text("dJ/db")
+    shot(page, "through-the-origin")

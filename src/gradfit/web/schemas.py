@@ -106,6 +106,10 @@ def settings_model() -> type[BaseModel]:
             ),
         ),
         standardize=(StrictBool, True),
+        fit_intercept=(
+            StrictBool,
+            Field(True, description="fit the intercept b (false: a line through the origin)"),
+        ),
         seed=(
             StrictInt,
             Field(DEFAULT_SEED, description="seed of the shuffling", **_bounds("random_state")),

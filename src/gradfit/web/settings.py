@@ -73,6 +73,7 @@ class Settings:
         beta: float,
         standardize: bool,
         seed: int,
+        fit_intercept: bool = True,
     ) -> Settings:
         """The settings of the page's controls.
 
@@ -97,6 +98,7 @@ class Settings:
             beta=beta if rule.uses_beta else None,
             batch_size=rows_per_step(mode, batch_size),
             standardize=standardize,
+            fit_intercept=fit_intercept,
             random_state=seed,
             **SESSION_OPTIONS,
         )

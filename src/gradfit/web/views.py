@@ -103,6 +103,16 @@ def surface_view(
     i, j = (c % width for c in coefs)
     if i == j:
         raise InvalidInputError("coefs must name two different coefficients")
+    if not objective.fit_intercept:
+        # A line through the origin holds b at 0; the picture shows the true loss over b
+        # too, so that the path is seen to stay on the line b = 0.
+        objective = Objective(
+            objective.source,
+            scaling=objective.scaling,
+            path="stats" if objective.path == "stats" else "direct",
+        )
+        # frame the free optimum too, so that b has a range worth drawing
+        trail = np.vstack([np.asarray(trail, dtype=np.float64), objective.solution()])
     A, C, J = surface_grid(
         objective, np.asarray(trail, dtype=np.float64), star, i, j, n=SURFACE_POINTS
     )

@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["dataset", "target", "features", "mode", "batch", "optimizer", "lr", "standardize", "seed", "upload"];
+const FIELDS = ["dataset", "target", "features", "mode", "batch", "optimizer", "lr", "standardize", "intercept", "seed", "upload"];
 const RUN_LIMIT = 20000;
 const RUN_RATE = 60;  // steps per second while running: several per request when frames are slow
 
@@ -58,6 +58,7 @@ function settings() {
     optimizer: $("optimizer").value,
     lr: lrValue(),
     standardize: $("standardize").checked,
+    fit_intercept: $("intercept").checked,
     seed: Number($("seed").value) || 0,
   };
 }
@@ -92,6 +93,7 @@ function writeUrl() {
   q.set("optimizer", s.optimizer);
   q.set("lr", String(s.lr));
   q.set("standardize", s.standardize ? "1" : "0");
+  q.set("intercept", s.fit_intercept ? "1" : "0");
   q.set("seed", String(s.seed));
   if (s.upload_id) q.set("upload", s.upload_id);
   q.set("coefs", coefs().join(","));
@@ -172,7 +174,8 @@ function receive(state) {
   $("best").textContent = fmt(state.best_loss);
   const names = state.feature_names;
   const terms = state.w.slice(0, 4).map((w, i) => `${fmt(w)} * ${names[i]}`).join(" + ");
-  $("params").textContent = `${state.target} = ${terms}${state.w.length > 4 ? " + ..." : ""} + ${fmt(state.b)}`;
+  const intercept = $("intercept").checked ? ` + ${fmt(state.b)}` : " (through the origin)";
+  $("params").textContent = `${state.target} = ${terms}${state.w.length > 4 ? " + ..." : ""}${intercept}`;
   const status = $("status");
   status.className = state.status;
   if (state.status === "diverged") {
@@ -355,6 +358,7 @@ async function init() {
   if (q.get("optimizer")) $("optimizer").value = q.get("optimizer");
   if (q.get("lr")) setLr(q.get("lr"));
   if (q.get("standardize")) $("standardize").checked = q.get("standardize") === "1";
+  if (q.get("intercept")) $("intercept").checked = q.get("intercept") === "1";
   if (q.get("seed")) $("seed").value = q.get("seed");
   const wanted = (q.get("coefs") || "0,-1").split(",").map(Number);
   for (const [id, c] of [["coef-x", wanted[0]], ["coef-y", wanted[1]]]) {
@@ -375,7 +379,7 @@ async function init() {
       drawSurface();  // the same descent, seen over other coefficients
     });
   }
-  for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "seed"]) {
+  for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "intercept", "seed"]) {
     $(id).addEventListener("change", newSession);
   }
   $("dataset").addEventListener("change", () => { datasetChanged(false); newSession(); });
