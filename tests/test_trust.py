@@ -240,7 +240,8 @@ def via_cli(X: np.ndarray, y: np.ndarray, tmp_path: Any, capsys: Any, **options:
     columns = json.loads(history.read_text())
     out.coef = np.array([columns[f"w[x{j}]"][-1] for j in range(X.shape[1])])
     out.intercept = float(columns["b"][-1])
-    printed = EQUATION.search(stdout)
+    # "a - b" is printed for "a + (-b)": read it back as the sum
+    printed = EQUATION.search(stdout.replace(" - ", " + -"))
     assert printed, stdout
     terms = re.findall(rf"({NUMBER}) \* x(\d+)", printed[1])
     assert [int(j) for _, j in terms] == list(range(X.shape[1])), printed[0]
@@ -834,3 +835,17 @@ def test_svrg_default_rate_converges_on_heavy_tailed_designs(batch_size):
         y = X @ rng.normal(size=d) + rng.normal(size=n) * rng.lognormal()
         r = gradfit.fit(X, y, batch_size=batch_size, random_state=0)
         assert r.stop.code == "converged_gradient" and r.report.gap <= 1e-10
+
+
+@pytest.mark.parametrize("column", [5.0, 0.0])
+@pytest.mark.parametrize("position", [0, 3, 10])
+def test_a_constant_column_is_absorbed_by_the_intercept(column, position):
+    X, y = load_diabetes(return_X_y=True)
+    X = np.insert(X, position, column, axis=1)
+    ref = LinearRegression().fit(X, y)
+    with pytest.warns(gradfit.RankDeficiencyWarning, match="rank 11 of 12"):
+        r = gradfit.fit(X, y)
+    np.testing.assert_allclose(r.predict(X), ref.predict(X), rtol=0, atol=1e-8 * np.std(y))
+    np.testing.assert_allclose(r.w, ref.coef_, rtol=1e-6, atol=1e-6)
+    s = gradfit.summarize(r, X, y)  # a constant column is data, not an overflow
+    assert s.rsquared == pytest.approx(ref.score(X, y), rel=1e-9)

@@ -168,7 +168,8 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
         if flag is None:
             continue
         default = CLI_DEFAULTS.get(name, option.default)
-        shown = f"{option.help} (default: {default})"
+        # the table's help says the default where it is not a plain value
+        shown = option.help if "default" in option.help else f"{option.help} (default: {default})"
         if isinstance(option.default, bool):
             # --standardize / --no-standardize: both spellings, whatever the default
             on = "on" if option.default else "off"
@@ -432,8 +433,12 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         data.X, data.y, feature_names=data.feature_names, target_name=data.target_name
     )
     result = fit(source, **options.changed())
-    terms = " + ".join(f"{w:.6g} * {n}" for w, n in zip(result.w, data.feature_names, strict=True))
-    intercept = f" + {result.b:.6g}" if options.fit_intercept else " (through the origin)"
+    terms = "".join(
+        (f"{' - ' if w < 0 else ' + '}{abs(w):.6g}" if k else f"{w:.6g}") + f" * {n}"
+        for k, (w, n) in enumerate(zip(result.w, data.feature_names, strict=True))
+    )
+    sign = " - " if result.b < 0 else " + "
+    intercept = f"{sign}{abs(result.b):.6g}" if options.fit_intercept else " (through the origin)"
     print(f"{data.target_name} = {terms}{intercept}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
     print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")

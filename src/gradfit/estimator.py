@@ -463,7 +463,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         refined = run(objective, options, w0=result.w, b0=result.b)
         self._warn_if_short(refined, objective, options)
         state = result.state._replace(theta=refined.state.theta)
-        return replace(result, model=refined.model, report=refined.report, state=state)
+        # the report of the least-squares steps, with the pass's rate (what lr_ shows)
+        report = replace(refined.report, lr=result.report.lr)
+        return replace(result, model=refined.model, report=report, state=state)
 
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_ + intercept_``."""

@@ -344,10 +344,15 @@ def explain(
     except _StepCapturedError:
         pass
     else:
+        more = (
+            "a smaller lr, or tol=0, to watch more steps"
+            if result.converged
+            else "a larger max_iter"
+        )
         raise InvalidInputError(
             f"this fit stopped after {result.n_steps} step{'s' * (result.n_steps != 1)} "
-            f"({result.stop}): "
-            f"choose a step below {result.n_steps}, or raise max_iter"
+            f"({result.stop}): steps count from 0, so choose a step below "
+            f"{result.n_steps}, or {more}"
         )
     return explain_record(objective, captured[0], options.rule, target_name)
 

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from gradfit.data.scaling import Scaling, column_moments
-from gradfit.data.source import ArraySource, Source, check_range
+from gradfit.data.source import LARGEST_VALUE, ArraySource, Source, check_range
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
@@ -381,8 +381,12 @@ def _representable(stats: SufficientStats) -> bool:
     """Whether float64 held the statistics: no overflow, and no spread lost to underflow."""
     finite = bool(np.isfinite(stats.Sxx).all() and np.isfinite(stats.Sxy).all())
     finite = finite and bool(np.isfinite(stats.Syy))
-    vanished = np.any((np.diag(stats.Sxx) == 0) & (stats.x_mean != 0)) or (
-        stats.Syy == 0 and stats.y_mean != 0
+    # a constant column (or y) is data; a spread lost to underflow shows as no spread
+    # around a mean that is itself tiny
+    tiny = 1.0 / LARGEST_VALUE
+    size = np.abs(stats.x_mean)
+    vanished = np.any((np.diag(stats.Sxx) == 0) & (size > 0) & (size < tiny)) or (
+        stats.Syy == 0 and 0 < abs(stats.y_mean) < tiny
     )
     return finite and not vanished
 
@@ -403,23 +407,32 @@ def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray]:
     """Rank of ``[X 1]`` and the null space of the centred cross-products ``Sxx``.
 
     The rank is read off the correlation matrix ``D^-1 Sxx D^-1`` (``D`` the columns'
-    spreads), so that a column measured in tiny units is not mistaken for a constant
-    one. Its eigenvalues are known to about ``1e-16 d``: below ``1e-13 d`` they are zero.
+    spreads) of the columns that vary, so that a column measured in tiny units is not
+    mistaken for a constant one. Its eigenvalues are known to about ``1e-16 d``: below
+    ``1e-13 d`` they are zero. A constant column is a null direction by itself (the
+    intercept absorbs it).
+
+    >>> rank, basis = _centred_null_space(np.diag([4.0, 0.0]))
+    >>> rank, np.abs(basis).round(12).tolist()
+    (2, [[0.0], [1.0]])
     """
     d = sxx.shape[0]
     spread = np.sqrt(np.maximum(np.diag(sxx), 0.0))
-    constant = spread <= 0.0
-    inv = np.where(constant, 0.0, 1.0 / np.where(constant, 1.0, spread))
-    corr = sxx * np.outer(inv, inv)
-    eig, vec = np.linalg.eigh(corr)
-    top = max(float(eig[-1]), 1.0)
-    null = eig <= 1e-13 * max(d, 1) * top
-    # back to original units (v = D^-1 u); a constant column is a null direction itself
-    raw = vec[:, null] * np.where(constant, 1.0, inv)[:, None]
-    raw[constant] = 0.0
-    raw = np.hstack([raw, np.eye(d)[:, constant]])
-    basis = np.linalg.qr(raw)[0] if raw.shape[1] else raw
-    return d + 1 - basis.shape[1], basis
+    varies = np.flatnonzero(spread > 0.0)
+    null_vectors = [np.eye(d)[:, j] for j in np.flatnonzero(spread <= 0.0)]
+    if varies.size:
+        inv = 1.0 / spread[varies]
+        corr = sxx[np.ix_(varies, varies)] * np.outer(inv, inv)
+        eig, vec = np.linalg.eigh(corr)
+        null = eig <= 1e-13 * varies.size * max(float(eig[-1]), 1.0)
+        for u in vec[:, null].T:  # back to original units: v = D^-1 u
+            v = np.zeros(d)
+            v[varies] = u * inv
+            null_vectors.append(v)
+    if not null_vectors:
+        return d + 1, np.zeros((d, 0))
+    basis = np.linalg.qr(np.column_stack(null_vectors))[0]
+    return d + 1 - len(null_vectors), basis
 
 
 def _column_rms(source: Source) -> np.ndarray:

@@ -848,7 +848,8 @@ class Summary:
                 )
             gap = "not certified" if opt.gap is None else f"{opt.gap:.2g} x std(y)"
             lines.append(
-                f"Optimization: {opt.steps} steps, gradient norm {opt.grad_norm:.2g}, "
+                f"Optimization: {opt.steps} step{'s' * (opt.steps != 1)}, "
+                f"gradient norm {opt.grad_norm:.2g}, "
                 f"distance to least squares {gap}; {rewrite(opt.stop_message)}"
             )
         if not self.fit_intercept:
@@ -972,7 +973,7 @@ def summarize(
     ==============================================================
     Cond. No. of the design ([X 1], statsmodels' definition): 3.76
     Curvature condition number L/mu (gradfit, descent coordinates): 1
-    Optimization: 1 steps, ... converged: predictions within ... of least squares
+    Optimization: 1 step, ... converged: predictions within ... of least squares
     """
     model = getattr(result, "model", None)
     if not isinstance(model, LinearModel):

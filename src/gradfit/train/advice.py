@@ -147,7 +147,8 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
     contraction = None if lr is None or curvature is None else curvature.contraction(lr)
     if full and rule.name == "gd" and contraction is not None and contraction > 1 - 1e-9:
         # at (or past) 2/L the steepest direction bounces forever: more steps never help
-        better = f"lr='auto' ({auto:.3g})" if auto is not None else "a smaller lr"
+        auto_used = options.lr_value == "auto"
+        better = f"lr='auto' ({auto:.3g})" if auto is not None and not auto_used else "a smaller lr"
         fixes.append(f"{better}: lr={lr:.3g} is at the edge of stability 2/L")
     elif report.stop.code == "no_improvement":
         fixes.append("loss_tol=0 to run until certified, or a smaller loss_tol")
