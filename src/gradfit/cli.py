@@ -20,6 +20,14 @@ from typing import Any
 import numpy as np
 
 from gradfit import __version__
+from gradfit.cli_flags import (
+    _cli_words,
+    _fit_args,
+    _fit_kwargs,
+    _in_flags,
+    _options,
+    _whole,
+)
 from gradfit.data import ArraySource, Dataset
 from gradfit.data.datasets import DATASETS
 from gradfit.data.files import (
@@ -43,9 +51,8 @@ from gradfit.exceptions import (
 from gradfit.model import LinearModel, Objective
 from gradfit.model.summary import summarize
 from gradfit.modelfile import load, save
-from gradfit.optim import rule_names
-from gradfit.train import FitOptions, fit
-from gradfit.train.options import OPTIONS, Interval, flag_of
+from gradfit.train import fit
+from gradfit.train.options import OPTIONS, flag_of
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -100,47 +107,6 @@ class _Parser(argparse.ArgumentParser):
         return ""
 
 
-def _typed(name: str, interval: Interval) -> Callable[[str], float]:
-    """The argparse type of a numeric option: the expected values named when it fails."""
-    kind: Callable[[str], float] = int if interval.kind is int else float
-
-    def convert(text: str) -> float:
-        try:
-            return kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be {interval.describe()}, got {text!r}"
-            ) from None
-
-    convert.__name__ = name
-    return convert
-
-
-def _number_or_auto(text: str) -> float | str:
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number or 'auto': {text!r}") from None
-
-
-def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type for whole numbers in ``[low, high]``."""
-    interval = Interval(int, low, high)
-
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value not in interval:
-            raise argparse.ArgumentTypeError(f"must be {interval.describe()}, got {text!r}")
-        return value
-
-    return convert
-
-
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "data", help=f"CSV or Parquet file, or a shipped data set: {', '.join(DATASETS)}"
@@ -155,99 +121,6 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 
 PLOTS = ("loss", "line", "surface", "surface3d", "rates", "finder", "animation")
-
-# Where the command line's defaults differ from fit()'s: from a shell, let the data
-# choose the rate (for the rules that can; the others keep their own default).
-CLI_DEFAULTS = {"lr": "auto"}
-
-
-def _fit_args(p: argparse.ArgumentParser) -> None:
-    """One flag per option of ``FitOptions`` that has one, built from its table."""
-    for name, option in OPTIONS.items():
-        flag = flag_of(name)
-        if flag is None:
-            continue
-        default = CLI_DEFAULTS.get(name, option.default)
-        # the table's help says the default where it is not a plain value
-        shown = option.help if "default" in option.help else f"{option.help} (default: {default})"
-        if isinstance(option.default, bool):
-            # --standardize / --no-standardize: both spellings, whatever the default
-            on = "on" if option.default else "off"
-            p.add_argument(
-                _bool_flag(flag),
-                dest=name,
-                action=argparse.BooleanOptionalAction,
-                default=None,
-                help=f"{option.help} (default: {on})",
-            )
-            continue
-        kwargs: dict[str, Any] = {"dest": name, "default": None, "help": shown}
-        interval = option.interval()
-        if name == "optimizer":
-            kwargs["choices"] = rule_names()
-        elif name == "lr":
-            kwargs["type"] = _number_or_auto
-        elif isinstance(interval, Interval):
-            kwargs["type"] = _typed(name, interval)
-        else:
-            kwargs["choices"] = [a for a in option.accepts if isinstance(a, str)]
-        p.add_argument(flag, **kwargs)
-
-
-def _bool_flag(flag: str) -> str:
-    """The positive spelling of a yes/no flag (``--no-shuffle``: ``--shuffle``)."""
-    return "--" + flag[len("--no-") :] if flag.startswith("--no-") else flag
-
-
-# -- words: the command line names its flags, never Python's arguments ----------------
-
-# Data arguments of load_table that are flags here.
-_DATA_FLAGS = {"target": "--target", "features": "--features"}
-# Option names safe to rewrite where they stand alone: no English word is spelt so.
-_BARE = re.compile(r"_|^(lr|tol|gtol)$")
-
-
-def _flags() -> dict[str, str]:
-    out = {name: flag for name in OPTIONS if (flag := flag_of(name)) is not None}
-    return {**out, **_DATA_FLAGS}
-
-
-def _cli_words(text: str, option: str | None = None) -> str:
-    """``text`` with Python's option names as command-line flags.
-
-    ``lr=0.01`` becomes ``--lr 0.01``, ``standardize=True`` ``--standardize``,
-    ``max_iter`` ``--max-iter``; ``option`` (the option an error is about) is replaced
-    wherever it stands alone. Quoted names (columns, paths) are left as they are.
-
-    >>> _cli_words("Try lr=0.5 or lr='auto'. standardize=True helps; raise max_iter.")
-    'Try --lr 0.5 or --lr auto. --standardize helps; raise --max-iter.'
-    """
-    flags = _flags()
-    names = "|".join(sorted(map(re.escape, flags), key=len, reverse=True))
-    before = r"(?<![\w/.\\'\"-])"
-    after = r"(?![\w/'\"-]|\.\w)"
-
-    def assignment(m: re.Match[str]) -> str:
-        name, value = m[1], m[2]
-        flag = flags[name]
-        if value in ("True", "False") and name in OPTIONS:
-            on = _bool_flag(flag)
-            return on if value == "True" else "--no-" + on[2:]
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        return f"{flag} {value}"
-
-    value = r"('[^']*'|\"[^\"]*\"|[^\s,;:)'\"]*[^\s,;:)'\".])"
-    text = re.sub(rf"{before}({names})={value}", assignment, text)
-
-    def bare(m: re.Match[str]) -> str:
-        return flags[m[1]]
-
-    alone = [n for n in flags if _BARE.search(n) or n == option]
-    if alone:
-        pattern = "|".join(sorted(map(re.escape, alone), key=len, reverse=True))
-        text = re.sub(rf"{before}({pattern}){after}", bare, text)
-    return text
 
 
 def _one_line(text: str) -> str:
@@ -310,32 +183,6 @@ def _load(args: argparse.Namespace) -> Dataset:
             note += " (choose the columns with --features)"
         print(f"gradfit: note: {note}", file=sys.stderr)
     return loaded.dataset
-
-
-def _options(args: argparse.Namespace, **overrides: Any) -> FitOptions:
-    """The options the user gave (and the command line's defaults), checked once."""
-    given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
-    options = FitOptions(**{**given, **overrides})
-    if "lr" not in overrides and options.lr is None and options.rule.auto_factor is not None:
-        options = options.replace(**CLI_DEFAULTS)  # a rule without 'auto' keeps its own
-    return options
-
-
-def _in_flags(err: InvalidInputError) -> InvalidInputError:
-    """The same error, naming command-line flags instead of Python's arguments.
-
-    >>> str(_in_flags(InvalidInputError("max_iter must be >= 1 or None, got 0", option="max_iter")))
-    '--max-iter must be >= 1, got 0'
-    """
-    text = str(err)
-    if err.option is not None:
-        text = re.sub(r"(,| or) None\b", "", text)  # a command line cannot say None
-    return InvalidInputError(_cli_words(text, err.option), option=err.option)
-
-
-def _fit_kwargs(args: argparse.Namespace, **overrides: Any) -> dict[str, Any]:
-    """The changed options as keyword arguments of ``fit``."""
-    return _options(args, **overrides).changed()
 
 
 def _parser() -> argparse.ArgumentParser:
