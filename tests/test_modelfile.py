@@ -345,7 +345,7 @@ def test_cli_predict_parquet(fitted, tmp_path, capsys):
 
 
 def test_cli_predict_parquet_without_pyarrow(fitted, tmp_path, capsys, monkeypatch):
-    import gradfit.cli as cli
+    import gradfit.cli_models as cli  # where the model-file commands live
 
     def missing(module, extra):
         raise gradfit.MissingExtraError(f"{module} is needed: pip install 'gradfit[{extra}]'")
