@@ -16,6 +16,7 @@ import statsmodels.api as sm
 import gradfit
 from gradfit.exceptions import ConvergenceWarning, InvalidInputError, RankDeficiencyWarning
 from gradfit.model import SufficientStats
+from gradfit.model.fit_summary import summarize
 from gradfit.model.stats import SummarySource
 from gradfit.model.summary import (
     INFERENCE,
@@ -24,7 +25,6 @@ from gradfit.model.summary import (
     regularized_beta,
     student_t_ppf,
     student_t_sf,
-    summarize,
 )
 
 RTOL = 1e-6  # gradfit's coefficients are least squares to ~1e-10: statistics agree to this

@@ -25,7 +25,8 @@ from gradfit.model import (
     check_gradient,
     least_squares,
 )
-from gradfit.model.summary import Summary, summarize
+from gradfit.model.fit_summary import summarize
+from gradfit.model.summary import Summary
 from gradfit.modelfile import SavedModel, load, save
 from gradfit.optim import (
     RULES,

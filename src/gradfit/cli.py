@@ -38,7 +38,7 @@ from gradfit.exceptions import (
     InvalidInputError,
 )
 from gradfit.model import Objective
-from gradfit.model.summary import summarize
+from gradfit.model.fit_summary import summarize
 from gradfit.modelfile import save
 from gradfit.train import fit
 from gradfit.train.options import OPTIONS, flag_of

@@ -26,7 +26,7 @@ from gradfit.data.io import atomic_path, atomic_write_text
 from gradfit.data.validation import close_matches
 from gradfit.exceptions import InvalidInputError, require
 from gradfit.model import LinearModel
-from gradfit.model.summary import summarize
+from gradfit.model.fit_summary import summarize
 from gradfit.modelfile import load
 
 __all__ = ["predict", "summary"]

@@ -1,6 +1,7 @@
 """What is minimised: the objective, its loss and gradient, statistics, curvature, the model."""
 
 from gradfit.model.curvature import Curvature, power_iteration
+from gradfit.model.fit_summary import summarize
 from gradfit.model.fitted import LinearModel
 from gradfit.model.gradcheck import check_gradient, numerical_gradient
 from gradfit.model.linear import LinearRegressionLoss, predict
@@ -8,7 +9,7 @@ from gradfit.model.losses import squared_error
 from gradfit.model.objective import Objective
 from gradfit.model.reference import least_squares
 from gradfit.model.stats import SufficientStats, SummarySource
-from gradfit.model.summary import Summary, summarize
+from gradfit.model.summary import Summary
 
 __all__ = [
     "Curvature",
