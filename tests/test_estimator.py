@@ -45,9 +45,11 @@ def test_diabetes_equals_linear_regression():
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6)
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
     assert ours.stop_reason_.converged
-    assert ours.curvature_.condition_number > 1 and ours.lr_ == pytest.approx(
-        ours.curvature_.best_lr
-    )
+    assert ours.optimizer_ == "cg" and ours.lr_ == 1.0  # the whole exact step
+    assert ours.curvature_.condition_number > 1
+    descent = GDRegressor(lr="auto").fit(X, y)  # plain descent at the best constant rate
+    assert descent.lr_ == pytest.approx(descent.curvature_.best_lr)
+    np.testing.assert_allclose(descent.coef_, ref.coef_, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +187,7 @@ def test_history_and_theory_attributes():
 
 def test_max_iter_warns_with_reason():
     d = load_dataset("davis")
-    with pytest.warns(ConvergenceWarning, match=r"max_iter reached.*std\(y\).*Try lr='auto'"):
+    with pytest.warns(ConvergenceWarning, match=r"max_iter reached.*std\(y\).*Try .*lr='auto'"):
         GDRegressor(lr=0.001, max_iter=3).fit(d.X, d.y)
 
 

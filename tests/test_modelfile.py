@@ -76,7 +76,7 @@ def test_round_trip_is_exact(saved):
     assert r.stop_code == result.stop.code and r.stop_message == result.stop.message
     assert r.stop.converged and r.converged
     assert r.grad_norm == result.grad_norm and r.gap == result.report.gap
-    assert r.optimizer == result.optimizer == "gd"
+    assert r.optimizer == result.optimizer == "cg"
     assert r.lr == result.lr.lr and isinstance(r.lr, float)
     assert m.gradfit_version == gradfit.__version__
     assert m.created.endswith("+00:00")

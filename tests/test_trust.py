@@ -635,7 +635,7 @@ def _many_steps_model(max_iter: int) -> GDRegressor:
     X = rng.standard_normal((5000, 50)) * np.logspace(0, 2, 50)
     y = X @ rng.standard_normal(50) + rng.standard_normal(5000)
     # raw features, condition number ~1e4: every epoch is a step, tol=0 runs them all
-    return GDRegressor(standardize=False, tol=0.0, max_iter=max_iter).fit(X, y)
+    return GDRegressor(standardize=False, lr="auto", tol=0.0, max_iter=max_iter).fit(X, y)
 
 
 def test_pickled_estimator_does_not_grow_with_the_number_of_steps():
@@ -666,7 +666,7 @@ def test_warm_start_uses_parameters_changed_by_set_params():
         warnings.simplefilter("always")
         model.fit(X, y)
     assert not caught, [str(w.message) for w in caught]
-    assert model.lr_ == pytest.approx(GDRegressor().fit(X, y).lr_)
+    assert model.lr_ == pytest.approx(GDRegressor(lr="auto").fit(X, y).lr_)
     assert_trustworthy(Outcome("estimator", model.coef_, model.intercept_), X, y, tol=EXACT)
 
 

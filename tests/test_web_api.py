@@ -416,3 +416,10 @@ def test_a_session_through_the_origin(client):
     assert np.ptp(z[:, 0]) > 0  # the loss changes along b
     code = client.get(f"/api/sessions/{s['session']}/code").json()
     assert "fit_intercept=False" in code["python"] and "--no-intercept" in code["cli"]
+
+
+def test_line_search_rules_are_not_offered_to_the_rate_slider(client):
+    assert "cg" not in offered_rules(client.get("/openapi.json").json())
+    assert "cg" not in client.get("/api/rules").json()
+    r = client.post("/api/sessions", json={"optimizer": "cg"})
+    assert r.status_code == 422

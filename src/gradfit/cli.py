@@ -278,7 +278,11 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     print(f"{data.target_name} = {terms}{intercept}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
     print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")
-    print(f"learning rate: {result.lr}")
+    if options.rule.line_search:
+        factor = result.lr(0) if result.lr is not None else 1.0
+        print(f"step: the exact minimum along each direction ({options.rule.name}) x {factor:g}")
+    else:
+        print(f"learning rate: {result.lr}")
     if result.curvature is not None:
         print(f"curvature: {result.curvature.summary()}")
     if args.history:

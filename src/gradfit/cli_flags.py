@@ -57,18 +57,13 @@ def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     return convert
 
 
-# Where the command line's defaults differ from fit()'s: from a shell, let the data
-# choose the rate (for the rules that can; the others keep their own default).
-CLI_DEFAULTS = {"lr": "auto"}
-
-
 def _fit_args(p: argparse.ArgumentParser) -> None:
     """One flag per option of ``FitOptions`` that has one, built from its table."""
     for name, option in OPTIONS.items():
         flag = flag_of(name)
         if flag is None:
             continue
-        default = CLI_DEFAULTS.get(name, option.default)
+        default = option.default
         # the table's help says the default where it is not a plain value
         shown = option.help if "default" in option.help else f"{option.help} (default: {default})"
         if isinstance(option.default, bool):
@@ -152,12 +147,9 @@ def _cli_words(text: str, option: str | None = None) -> str:
 
 
 def _options(args: argparse.Namespace, **overrides: Any) -> FitOptions:
-    """The options the user gave (and the command line's defaults), checked once."""
+    """The options the user gave, checked once."""
     given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
-    options = FitOptions(**{**given, **overrides})
-    if "lr" not in overrides and options.lr is None and options.rule.auto_factor is not None:
-        options = options.replace(**CLI_DEFAULTS)  # a rule without 'auto' keeps its own
-    return options
+    return FitOptions(**{**given, **overrides})
 
 
 def _in_flags(err: InvalidInputError) -> InvalidInputError:

@@ -55,10 +55,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    lr : float > 0, Schedule or 'auto', default='auto'
+    lr : float > 0, Schedule, 'auto' or None, default=None
         Learning rate (in the standardized coordinates when ``standardize``).
         'auto' is derived from the curvature of the data: ``2 / (mu + L)`` for
-        full-batch 'gd', ``1 / L_b`` otherwise. Adam needs a number.
+        full-batch 'gd', ``1 / L_b`` otherwise. Adam needs a number. None: the rule's
+        own ('auto'; for 'cg' the whole exact step).
     schedule : {'constant', 'invscaling', 'exponential'}, default='constant'
         How a numeric or 'auto' ``lr`` decays with the step ``t``: constant;
         ``lr / (t + 1) ** power_t``; ``lr * decay ** t``.
@@ -69,7 +70,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     optimizer : str, UpdateRule, chain or None, default=None
         Update rule: a name registered in ``gradfit.optim.RULES`` ('gd', 'momentum',
         'nesterov', 'adam', 'svrg', ...), a rule object, or a chain of transforms.
-        None: 'gd' for full batch, 'svrg' with a ``batch_size``.
+        None: 'cg' (conjugate gradients: every digit of least squares) for full batch
+        without ``lr``, 'gd' with one, 'svrg' with a ``batch_size``.
     beta : float in [0, 1) or None, default=None
         Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. None: 0.9
         for the rules that use it; setting it for a rule that does not is an error.
@@ -136,6 +138,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         Why the last fit stopped.
     lr_ : float
         The learning rate of the first step (``lr='auto'`` resolved).
+    optimizer_ : str
+        The update rule that ran (``optimizer=None`` chooses by ``lr`` and ``batch_size``).
     rank_ : int or None
         Rank of the (centred) features, as ``LinearRegression.rank_``; below
         ``n_features_in_`` the least-squares solution is not unique and ``coef_`` is the
@@ -162,7 +166,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        lr: float | Schedule | str = "auto",
+        lr: float | Schedule | str | None = None,
         schedule: str = "constant",
         power_t: float = 0.25,
         decay: float = 0.999,
@@ -241,9 +245,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 + ("the chain carries its own rate" if chain else "lr is already a schedule")
                 + ": leave schedule at 'constant'"
             )
-        if chain and self.lr != "auto":
+        if chain and self.lr is not None:
             raise ValueError(
-                "a chain of transforms carries its own learning rate: leave lr at 'auto'"
+                "a chain of transforms carries its own learning rate: leave lr at None"
             )
         return FitOptions(
             lr=None if chain else self.lr,
@@ -328,7 +332,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         )
         if objective.path == "stats":
             objective.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
-        options = options.replace(lr=schedule)
+        # the rule the options chose without a rate keeps being chosen with one
+        options = options.replace(lr=schedule, optimizer=options.optimizer or options.rule.name)
         if not stopping:
             options = options.replace(tol=0.0, loss_tol=0.0, validation_fraction=None)
         if previous is not None:
@@ -352,6 +357,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         )
         self.stop_reason_: StopReason = result.stop
         self.lr_ = float(result.lr(0)) if result.lr is not None else float("nan")
+        self.optimizer_: str = result.optimizer
         self.curvature_: Curvature | None = result.curvature
         rank = result.report.rank  # of [X 1]; scikit-learn's rank_ is that of centred X
         self.rank_: int | None = None if rank is None else rank - int(self.fit_intercept)

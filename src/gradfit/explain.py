@@ -319,7 +319,15 @@ def explain(
         raise InvalidInputError(f"step must be a whole number >= 0, got {step!r}")
     sample_weight = fit_args.pop("sample_weight", None)
     w0, b0 = fit_args.pop("w0", None), fit_args.pop("b0", 0.0)
+    if "optimizer" not in fit_args and "lr" not in fit_args:
+        fit_args["lr"] = "auto"  # explain's default: plain gradient descent at the best rate
     options = options_of(fit_args, "explain")
+    if options.rule.line_search:
+        raise InvalidInputError(
+            f"explain writes out steps of a learning rate times a direction; "
+            f"optimizer={options.rule.name!r} picks each step by a line search: explain "
+            "optimizer='gd' (its default), 'momentum', 'nesterov', 'adam' or 'svrg'"
+        )
     if options.rule.name == "custom":
         raise InvalidInputError(
             "explain writes out the formulas of the rules it knows; a chain of transforms "

@@ -16,7 +16,8 @@ from gradfit.data.validation import feature_names_of
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.fitted import LinearModel
 from gradfit.model.linear import predict
-from gradfit.model.stats import SufficientStats, SummarySource
+from gradfit.model.objective import Objective
+from gradfit.model.stats import SummarySource
 from gradfit.model.summary import Summary
 
 __all__ = ["summarize"]
@@ -105,9 +106,9 @@ def summarize(
             f"the fit descended on {fitted_rows} rows, X has {source.n_rows}: summarize with "
             "the rows the model was fitted to (validation_fraction holds some out)"
         )
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        stats = SufficientStats.from_source(source)
     intercept = bool(getattr(model, "fit_intercept", True))
+    design = Objective(source, fit_intercept=intercept, path="stats")
+    stats = design.stats
     b = model.b if intercept else 0.0
     ssr: float | None = None
     weighted, log_weights, n, zero = False, 0.0, source.n_rows, 0
@@ -143,6 +144,7 @@ def summarize(
         alpha=alpha,
         penalty=penalty,
         extra_notes=notes,
+        design=design,
     )
 
 

@@ -28,7 +28,8 @@ from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
 from gradfit.model.linear import LinearRegressionLoss
-from gradfit.model.stats import Quadratic, SufficientStats, SummarySource
+from gradfit.model.qr import RowFactor
+from gradfit.model.stats import RAW_OFFSET_LIMIT, Quadratic, SufficientStats, SummarySource
 
 __all__ = ["STATS_MAX_FEATURES", "Objective"]
 
@@ -39,6 +40,12 @@ GRAM_MAX_ROWS = 4096
 # Dense copies made for the rank and the eigenvalues stay below this many values.
 DENSE_MAX_VALUES = 2**24
 EPS = float(np.finfo(np.float64).eps)
+# Correlation eigenvalues below this fraction of the largest are too close to rounding
+# to decide a rank from: the rows decide it instead (``RowFactor``).
+SUSPECT_EIGENVALUE = 1e-9
+# Float64 statistics give about ``eps cond(H) offset`` relative accuracy; beyond this
+# the answer is refined from the rows (see ``gradfit.model.precise``).
+PRECISION_RISK = 1e-11
 
 Path = Literal["auto", "stats", "direct"]
 
@@ -129,6 +136,8 @@ class Objective:
         self._quadratic: Quadratic | None = None
         self._curvature: Curvature | None = None
         self._design: tuple[int | None, np.ndarray | None] | None = None
+        self._design_condition: float | None = None
+        self._factor: RowFactor | None = None
         self._y_scale: float | None = None
         self._rows: LinearRegressionLoss | None = None
 
@@ -285,12 +294,91 @@ class Objective:
             else:
                 self._design = (None, None)
                 return self._design
-            if self.fit_intercept:
-                self._design = _centred_null_space(stats.Sxx)
-            else:  # the uncentred products: no intercept absorbs the means
-                rank, basis = _centred_null_space(stats.weight * stats.second_moments)
-                self._design = (rank - 1, basis)
+            # through the origin the uncentred products: no intercept absorbs the means
+            products = stats.Sxx if self.fit_intercept else stats.weight * stats.second_moments
+            rank, basis, ratio = _centred_null_space(products)
+            if not self.fit_intercept:
+                rank -= 1  # no column of ones
+            self._design_condition = 1.0 / math.sqrt(ratio) if ratio > 0 else math.inf
+            if ratio < SUSPECT_EIGENVALUE and self.has_rows:
+                # the products lost these eigenvalues to rounding: the rows keep them
+                factor = self.row_factor
+                rank, basis = factor.rank(self.n_rows), factor.null_basis(self.n_rows)
+                self._design_condition = factor.condition_number()
+            self._design = (rank, basis)
         return self._design
+
+    @property
+    def design_condition(self) -> float | None:
+        """Condition number of the centred design with unit-length columns (of ``X``
+        through the origin): the one that says how many digits are at stake."""
+        self._null_space()
+        return self._design_condition
+
+    @property
+    def row_factor(self) -> RowFactor:
+        """``R`` of the centred, scaled rows (one pass over the rows, on first use)."""
+        if self._factor is None:
+            stats = self._raw_stats or SufficientStats.from_source(self.source)
+            if self.fit_intercept:
+                mean, spread = stats.x_mean, np.sqrt(stats.x_var)
+            else:
+                mean = np.zeros(self.source.n_features)
+                spread = np.sqrt(np.diag(stats.second_moments))
+            self._factor = RowFactor.from_source(self.source, mean, spread, self.fit_intercept)
+        return self._factor
+
+    @property
+    def digits_at_risk(self) -> bool:
+        """Whether float64 statistics may leave fewer than about 11 digits of the answer.
+
+        Their error is about ``eps cond(H)``, times the square of the largest ratio of a
+        column's mean to its spread when the products were formed uncentred
+        (``RAW_OFFSET_LIMIT``); a rank deficient design counts (its condition number is
+        infinite).
+        """
+        if self._raw_stats is None or not self.has_rows:
+            return False
+        condition = self.design_condition  # inf when rank deficient
+        if condition is None:
+            return False
+        if self.scaling.is_identity and self.badly_scaled():
+            return True  # descending on raw columns whose scales are far apart
+        raw = self._raw_stats
+        offset = 1.0
+        varies = raw.x_var > 0  # a constant column is absorbed by the intercept
+        if self.fit_intercept and varies.any():
+            with np.errstate(over="ignore"):
+                ratio = float((raw.x_mean[varies] ** 2 / raw.x_var[varies]).max())
+            # beyond the limit the statistics were centred pass by pass: no digits lost
+            offset = max(1.0, ratio) if ratio <= RAW_OFFSET_LIMIT else 1.0
+        return EPS * condition**2 * offset > PRECISION_RISK
+
+    # -- the geometry conjugate gradients need ----------------------------------------
+
+    def curvature_along(self, p: np.ndarray) -> float:
+        """``p^T H p``: the loss's second derivative along the direction ``p``."""
+        if self.path == "stats":
+            return float(p @ (self.quadratic().H @ p))
+        return float(p @ self.rows.hessian_vector_product(p))
+
+    def precondition(self, g: np.ndarray) -> np.ndarray:
+        """The preconditioned gradient (none here: standardizing is the preconditioner)."""
+        return g
+
+    @property
+    def restart(self) -> int | None:
+        """How often conjugate gradients start afresh (None: every ``d + 1`` steps)."""
+        return None
+
+    def certificate_curvature(self, compute: bool = True) -> Curvature | None:
+        """The curvature that turns ``gradient_norm`` into a distance to least squares
+        (without ``compute``, only if it is known already)."""
+        return self.cheap_curvature if compute else self.known_curvature
+
+    def gradient_norm(self, g: np.ndarray) -> float:
+        """The norm stopping and certificates use (Euclidean in descent coordinates)."""
+        return math.sqrt(float(g @ g))
 
     def _x_mean(self) -> np.ndarray:
         if self._raw_stats is not None:
@@ -403,8 +491,9 @@ def _check_range(source: Source) -> None:
         )
 
 
-def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray]:
-    """Rank of ``[X 1]`` and the null space of the centred cross-products ``Sxx``.
+def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray, float]:
+    """Rank of ``[X 1]``, the null space of the centred cross-products ``Sxx`` and the
+    ratio of the smallest non-zero eigenvalue of the correlations to the largest.
 
     The rank is read off the correlation matrix ``D^-1 Sxx D^-1`` (``D`` the columns'
     spreads) of the columns that vary, so that a column measured in tiny units is not
@@ -412,27 +501,30 @@ def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray]:
     ``1e-13 d`` they are zero. A constant column is a null direction by itself (the
     intercept absorbs it).
 
-    >>> rank, basis = _centred_null_space(np.diag([4.0, 0.0]))
-    >>> rank, np.abs(basis).round(12).tolist()
-    (2, [[0.0], [1.0]])
+    >>> rank, basis, ratio = _centred_null_space(np.diag([4.0, 0.0]))
+    >>> rank, np.abs(basis).round(12).tolist(), ratio
+    (2, [[0.0], [1.0]], 1.0)
     """
     d = sxx.shape[0]
     spread = np.sqrt(np.maximum(np.diag(sxx), 0.0))
     varies = np.flatnonzero(spread > 0.0)
     null_vectors = [np.eye(d)[:, j] for j in np.flatnonzero(spread <= 0.0)]
+    ratio = 1.0
     if varies.size:
         inv = 1.0 / spread[varies]
         corr = sxx[np.ix_(varies, varies)] * np.outer(inv, inv)
         eig, vec = np.linalg.eigh(corr)
-        null = eig <= 1e-13 * varies.size * max(float(eig[-1]), 1.0)
+        top = max(float(eig[-1]), 1.0)
+        null = eig <= 1e-13 * varies.size * top
+        ratio = 0.0 if null.any() else float(eig[0]) / top
         for u in vec[:, null].T:  # back to original units: v = D^-1 u
             v = np.zeros(d)
             v[varies] = u * inv
             null_vectors.append(v)
     if not null_vectors:
-        return d + 1, np.zeros((d, 0))
+        return d + 1, np.zeros((d, 0)), ratio
     basis = np.linalg.qr(np.column_stack(null_vectors))[0]
-    return d + 1 - len(null_vectors), basis
+    return d + 1 - len(null_vectors), basis, ratio
 
 
 def _column_rms(source: Source) -> np.ndarray:

@@ -29,7 +29,11 @@ from gradfit.data.source import ArraySource, Batch, Source
 from gradfit.data.validation import dense_rows, is_sparse
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["Quadratic", "SufficientStats", "SummarySource"]
+__all__ = ["RAW_OFFSET_LIMIT", "Quadratic", "SufficientStats", "SummarySource"]
+
+# Products are formed uncentred (one BLAS pass) only while every column's squared mean is
+# at most this many times its variance: centring afterwards then costs at most 4 digits.
+RAW_OFFSET_LIMIT = 1e4
 
 
 class SufficientStats(NamedTuple):
@@ -90,11 +94,11 @@ class SufficientStats(NamedTuple):
         gram = gram.toarray() if is_sparse(gram) else gram
         Sxx = gram - n * np.outer(x_mean, x_mean)
         var = np.diag(Sxx) / n
-        if not np.all(x_mean**2 <= 1e4 * var):
+        if not np.all(x_mean**2 <= RAW_OFFSET_LIMIT * var):
             return None
         Sxy = np.asarray(X.T @ y).ravel() - n * x_mean * y_mean
         Syy = float(y @ y) - n * y_mean**2
-        if not y_mean**2 <= 1e4 * Syy / n:
+        if not y_mean**2 <= RAW_OFFSET_LIMIT * Syy / n:
             return None
         return cls(float(n), x_mean, y_mean, Sxx, Sxy, Syy)
 

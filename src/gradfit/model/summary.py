@@ -59,6 +59,7 @@ from gradfit.model.distributions import (
 )
 from gradfit.model.fitted import LinearModel
 from gradfit.model.objective import Objective
+from gradfit.model.precise import ExactObjective
 from gradfit.model.stats import SufficientStats, SummarySource
 from gradfit.model.summary_text import _at, _finite, as_html, as_markdown, as_text
 
@@ -215,6 +216,7 @@ class Summary:
         alpha: float = 0.05,
         penalty: str | None = None,
         extra_notes: Sequence[str] = (),
+        design: Objective | None = None,
     ) -> Summary:
         """The summary of ``model`` fitted to rows with statistics ``stats``.
 
@@ -244,6 +246,11 @@ class Summary:
         penalty : str, optional
             The penalty of a penalized fit (its coefficients are not least squares: no
             inference).
+        design : Objective, optional
+            The objective over the rows themselves, when they are at hand: the rank is
+            then decided from the rows, and on an ill-conditioned design the distance to
+            least squares is measured with exact gradients (float64 statistics would
+            blur it).
         """
         if not 0.0 < alpha < 1.0:
             raise InvalidInputError(f"alpha must be in (0, 1), got {alpha}")
@@ -269,7 +276,7 @@ class Summary:
         notes: list[str] = list(extra_notes)
 
         # the design: rank (decided as the fit decides it), Gram matrix, constant columns
-        objective = Objective(
+        objective = design or Objective(
             SummarySource(stats, n, list(model.feature_names), model.target_name),
             fit_intercept=intercept,
         )
@@ -294,6 +301,10 @@ class Summary:
         delta_c = float(m @ delta_w) + (b - star[d] if intercept else 0.0)
         dist2 = float(delta_w @ Sxx @ delta_w) / W + delta_c**2
         distance = math.sqrt(max(dist2, 0.0)) / y_scale
+        if design is not None and design.digits_at_risk:
+            exact = ExactObjective(design)
+            gradient = exact.value_and_grad(np.append(w, b))[1]
+            distance = exact.gradient_norm(gradient) / (math.sqrt(2.0) * y_scale)
 
         # residuals: read off the rows when given, else from the statistics
         if ssr is None:

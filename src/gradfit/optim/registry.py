@@ -13,16 +13,37 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 from gradfit.optim.alias import adam, gd, momentum, nesterov
 from gradfit.optim.base import GradientTransformation
+from gradfit.optim.conjugate import conjugate_gradients
 from gradfit.optim.schedules import Schedule
 
-__all__ = ["RULES", "ExplainTerm", "UpdateRule", "get_rule", "register", "rule_names"]
+__all__ = [
+    "RULES",
+    "ExplainTerm",
+    "Geometry",
+    "UpdateRule",
+    "get_rule",
+    "register",
+    "rule_names",
+    "stepped_rule_names",
+]
+
+
+class Geometry(Protocol):
+    """What a line-search rule asks of the loss (an ``Objective`` answers both)."""
+
+    def curvature_along(self, p: np.ndarray) -> float: ...
+
+    def precondition(self, g: np.ndarray) -> np.ndarray: ...
+
+    @property
+    def restart(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,7 @@ class UpdateRule:
     ----------
     name : str
     build : callable(schedule, beta) -> GradientTransformation
+        (``callable(schedule, beta, geometry)`` for a line-search rule).
     summary : str
         One line for help texts.
     uses_beta : bool
@@ -57,6 +79,10 @@ class UpdateRule:
         ``divergence_patience``; ``inf``: only a blow-up is divergence.
     default_lr : float or 'auto'
         The learning rate when none is given.
+    line_search : bool
+        The rule finds its own step along each direction from the loss's curvature
+        (``Geometry``): ``lr`` is then a factor on that step, 1 by default, and the
+        rule needs the full-data loss (no batches).
     control_variate : bool
         SVRG's variance reduction: the loop replaces a batch's gradient ``g_B(theta)``
         by ``g_B(theta) - g_B(anchor) + g(anchor)``, where ``anchor`` is where the
@@ -70,7 +96,7 @@ class UpdateRule:
     """
 
     name: str
-    build: Callable[[Schedule, float], GradientTransformation]
+    build: Callable[..., GradientTransformation]
     summary: str
     uses_beta: bool = False
     stable_factor: Callable[[float], float] | None = None
@@ -80,9 +106,19 @@ class UpdateRule:
     terms: tuple[ExplainTerm, ...] = ()
     default_lr: float | str = "auto"
     control_variate: bool = False
+    line_search: bool = False
 
-    def make(self, schedule: Schedule, beta: float = 0.9) -> GradientTransformation:
-        return self.build(schedule, beta)
+    def make(
+        self, schedule: Schedule, beta: float = 0.9, geometry: Geometry | None = None
+    ) -> GradientTransformation:
+        if not self.line_search:
+            return self.build(schedule, beta)
+        if geometry is None:
+            raise InvalidInputError(
+                f"optimizer={self.name!r} takes exact steps along the loss's curvature: give "
+                "it the objective (gradfit.fit and gradfit.train.run do)"
+            )
+        return self.build(schedule, beta, geometry)
 
     def stable_lr(self, lipschitz: float, beta: float) -> float | None:
         """Largest stable constant rate for curvature ``lipschitz`` (None: unknown)."""
@@ -98,6 +134,8 @@ class UpdateRule:
                 f"{self.name}'s rate is a distance in parameter space: pass a number, e.g. lr=0.01"
             )
         factor = self.auto_factor(beta, full_batch)
+        if self.line_search:  # a factor on the exact step, not a rate
+            return factor
         return best_lr if factor == 0.0 else factor / lipschitz
 
 
@@ -130,6 +168,11 @@ def register(rule: UpdateRule) -> UpdateRule:
 
 def rule_names() -> tuple[str, ...]:
     return tuple(RULES)
+
+
+def stepped_rule_names() -> tuple[str, ...]:
+    """Rules whose step is set by a learning rate (what a rate slider can drive)."""
+    return tuple(name for name, rule in RULES.items() if not rule.line_search)
 
 
 def auto_rule_names() -> tuple[str, ...]:
@@ -222,6 +265,27 @@ register(
         stable_factor=lambda beta: 1.0,
         auto_factor=lambda beta, full: 0.0 if full else 1.0,
         control_variate=True,
+    )
+)
+
+register(
+    UpdateRule(
+        "cg",
+        lambda lr, beta, geometry: conjugate_gradients(
+            lr, geometry.curvature_along, geometry.precondition, geometry.restart
+        ),
+        "conjugate gradients: the exact step along directions that do not undo each "
+        "other (full batch; with every digit on ill-conditioned data)",
+        auto_factor=lambda beta, full: 1.0,
+        direction="p_{p}",
+        terms=(
+            ExplainTerm(
+                "direction",
+                "direction p = -g + beta_k p_prev",
+                lambda s, d: _state_of(s, "direction"),
+            ),
+        ),
+        line_search=True,
     )
 )
 

@@ -125,7 +125,11 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
     """Why a fit that stopped short is not least squares, how far it is, and the fix that
     applies to the settings in use."""
     report = result.report
-    digits = "" if report.digits is None else f" (about {report.digits:.0f} significant digits)"
+    digits = (
+        ""
+        if report.digits is None
+        else f" (about {report.digits:.0f} significant digits of the predictions)"
+    )
     rule = options.rule
     full = options.batch_size is None or options.batch_size >= objective.n_rows
     fixes = []
@@ -144,8 +148,8 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
         auto = auto_rate(objective, rule, options.beta_value, options.batch_size)
         if lr < 0.5 * auto:
             fixes.append(f"lr='auto' ({auto:.3g} here, {lr:.3g} was used)")
-    contraction = None if lr is None or curvature is None else curvature.contraction(lr)
-    if full and rule.name == "gd" and contraction is not None and contraction > 1 - 1e-9:
+    at_edge = lr is not None and curvature is not None and lr * curvature.lipschitz > 2 - 2e-9
+    if full and rule.name == "gd" and at_edge:
         # at (or past) 2/L the steepest direction bounces forever: more steps never help
         auto_used = options.lr_value == "auto"
         better = f"lr='auto' ({auto:.3g})" if auto is not None and not auto_used else "a smaller lr"
@@ -162,6 +166,12 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
                 f"{curvature.effective_condition_number:.3g}: momentum needs about its "
                 "square root in steps, plain descent about itself)"
             )
+    if full and not rule.line_search and rule.name != "custom":
+        fixes.insert(
+            0,
+            "optimizer='cg' with lr left out (the default: conjugate gradients, every "
+            "digit of least squares in a few steps)",
+        )
     if not fixes:
         fixes.append("a larger max_iter")
     return (

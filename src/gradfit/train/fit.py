@@ -60,16 +60,19 @@ def fit(
     **options
         The options of ``FitOptions``, checked once:
 
-        lr : float > 0, Schedule or 'auto', default='auto'
+        lr : float > 0, Schedule, 'auto' or None, default=None
             Learning rate. 'auto' derives it from the curvature of this data (after
             scaling): the best constant rate :math:`2/(\mu + L)` for full-batch 'gd' and
             :math:`1/L` with momentum; for batches :math:`1/L_b` (no batch overshoots on
-            average), times :math:`1 - \beta` with momentum. Adam defaults to 0.01.
+            average), times :math:`1 - \beta` with momentum. None: the rule's own
+            ('auto'; Adam 0.01; for 'cg', which finds its own step, a factor 1 on it).
         optimizer : str, UpdateRule, GradientTransformation or None, default=None
-            A registered rule ('gd', 'momentum', 'nesterov', 'adam', 'svrg', see
+            A registered rule ('cg', 'gd', 'momentum', 'nesterov', 'adam', 'svrg', see
             ``gradfit.optim.RULES``), a rule object, or your own ``chain(...)`` (which
-            carries its own learning rate: then leave ``lr`` out). None: 'gd' for full
-            batch, 'svrg' (variance-reduced, converges to least squares) with a batch size.
+            carries its own learning rate: then leave ``lr`` out). None: for full batch
+            'cg' (conjugate gradients: every digit of least squares, also on
+            ill-conditioned data, see ``gradfit.model.precise``), or 'gd' when ``lr`` is
+            given; 'svrg' (variance-reduced, converges to least squares) with a batch size.
         beta : float in [0, 1), default=0.9
             Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. Only for
             rules that use it.

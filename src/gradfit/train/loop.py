@@ -25,6 +25,7 @@ from gradfit.data.batching import epoch_order, new_seed, resolve_batch_size, ste
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.fitted import LinearModel
 from gradfit.model.objective import Objective
+from gradfit.model.precise import ExactObjective
 from gradfit.model.reference import least_squares
 from gradfit.optim.base import apply_updates
 from gradfit.optim.registry import UpdateRule
@@ -49,6 +50,8 @@ def resolve_schedule(objective: Objective, options: FitOptions) -> Schedule | No
     if rule.name == "custom":
         return None
     lr = options.lr_value
+    if isinstance(lr, str) and rule.line_search:  # the whole exact step
+        return as_schedule(1.0)
     if isinstance(lr, str):  # 'auto' (FitOptions admits no other string)
         return as_schedule(auto_rate(objective, rule, options.beta_value, options.batch_size))
     if callable(lr):
@@ -190,13 +193,21 @@ def run(
     started = time.perf_counter()
     rule = options.rule
     beta = options.beta_value
-    schedule = resolve_schedule(objective, options)
-    opt = rule.make(schedule, beta)  # type: ignore[arg-type]  # a custom rule ignores it
-    state = _start(objective, options, rule, state, opt.init, w0, b0)
-
     n, d1 = objective.n_rows, objective.n_params
     batch_size = resolve_batch_size(options.batch_size, n)
     full = batch_size >= n
+    # Line search on an ill-conditioned design: gradients exact from the rows (every digit)
+    exact = (
+        rule.line_search
+        and full
+        and (state is None or state.scaling.is_identity)
+        and objective.digits_at_risk
+    )
+    if exact:
+        objective = ExactObjective(objective)
+    schedule = resolve_schedule(objective, options)
+    opt = rule.make(schedule, beta, objective)  # type: ignore[arg-type]  # custom ignores it
+    state = _start(objective, options, rule, state, opt.init, w0, b0)
     per_epoch = steps_per_epoch(n, batch_size)
     theta, opt_state, step = state.theta, state.opt_state, state.step
     epoch, position, seed = state.epoch, state.position, state.seed
@@ -218,7 +229,7 @@ def run(
     held_out = None if validation is None else validation.row_loss
     if state.stopping is None:
         watched = None if held_out is None else held_out(theta)
-        memory = StopMemory.starting_at(loss, _norm(grad), watched)
+        memory = StopMemory.starting_at(loss, objective.gradient_norm(grad), watched)
         recorder.add_epoch_loss(loss)
     else:
         memory = state.stopping
@@ -231,9 +242,13 @@ def run(
                 anchor_grad = evaluate(anchor)[1]
     max_iter = options.max_iter_for(per_epoch)
     certify, gtol = _certificate(objective, options, memory.start_gnorm)
+    # exact gradients: go on until the steps no longer change a digit (tol would stop
+    # at 1e-10 of the predictions, which may leave few digits of ill-determined coefficients)
+    settle = exact and options.tol > 0
     stopping = Stopping(
         max_iter=max_iter,
-        gtol=gtol,
+        gtol=0.0 if settle else gtol,
+        settle=settle,
         patience=options.patience,
         memory=memory,
         certify=certify,
@@ -272,14 +287,21 @@ def run(
     # unbounded: the list's own append (a full-batch step is an epoch: microseconds count)
     record_epoch_loss = recorder.add_epoch_loss if bounded else recorder.epoch_loss.append
     # Norms of short vectors: math.hypot of a list beats NumPy's call overhead by 2x.
-    short = d1 < 33
+    short = d1 < 33 and not exact
+    norm = objective.gradient_norm
     gnorm = -1.0
+    moved: float | None = None
     with np.errstate(over="ignore", invalid="ignore"):
         while stop is None:
             if position == 0:  # an epoch boundary: check, then start the next pass
-                gnorm = math.hypot(*grad.tolist()) if short else math.sqrt(grad.dot(grad))
+                gnorm = math.hypot(*grad.tolist()) if short else norm(grad)
                 stop = check(
-                    epoch, step, loss, gnorm, None if held_out is None else held_out(theta)
+                    epoch,
+                    step,
+                    loss,
+                    gnorm,
+                    None if held_out is None else held_out(theta),
+                    moved,
                 )
                 if (
                     stop is None
@@ -309,12 +331,14 @@ def run(
                     batch_gnorm = -1.0
                 if step % stride == 0:
                     if batch_gnorm < 0:
-                        batch_gnorm = math.sqrt(batch_grad.dot(batch_grad))
+                        batch_gnorm = norm(batch_grad)
                     record(step, epoch, theta, batch_loss, batch_gnorm)
                     if bounded:
                         stride = recorder.stride  # doubles when the history is thinned
                 updates, new_state = update(batch_grad, opt_state, theta)
                 new_theta = apply_updates(theta, updates)
+                if settle:
+                    moved = _relative_change(theta, new_theta)
                 if on_step is not None:
                     on_step(
                         StepRecord(
@@ -347,7 +371,7 @@ def run(
 
     if loss < 1e3 * objective.loss_resolution:  # rounding noise: the rows give full precision
         loss = objective.row_loss(theta)
-    gnorm = math.sqrt(grad.dot(grad))
+    gnorm = norm(grad)
     coef = objective.minimum_norm(objective.scaling.to_original(theta))
     # the last entry is the answer returned: with many minimisers the one of smallest |w|
     # (the same predictions, loss and gradient as where descent stood)
@@ -364,7 +388,7 @@ def run(
         ),
         report=TrainingReport(
             loss=loss,
-            grad_norm=gnorm,
+            grad_norm=_norm(grad),
             n_steps=step,
             n_epochs=epoch,
             stop=stop,
@@ -399,6 +423,15 @@ def _norm(v: np.ndarray) -> float:
     return math.sqrt(float(v.dot(v)))
 
 
+def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """The largest change of a coordinate relative to its size (inf where 0 moved)."""
+    change = np.abs(after - before)
+    size = np.maximum(np.abs(after), np.abs(before))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(change > 0, change / size, 0.0)
+    return float(ratio.max(initial=0.0))
+
+
 def _certificate(
     objective: Objective, options: FitOptions, start_gnorm: float
 ) -> tuple[Callable[[float], float | None], float]:
@@ -411,13 +444,15 @@ def _certificate(
     """
     # a fixed number of steps (tol = 0) needs no certificate before it runs: the report
     # gives one when the curvature was computed anyway (lr='auto')
-    curvature = objective.cheap_curvature if options.tol > 0 else objective.known_curvature
+    curvature = objective.certificate_curvature(compute=options.tol > 0)
     mu = None if curvature is None else curvature.lambda_min
     if mu is not None and mu > 0:
         unit = objective.y_scale * math.sqrt(2.0 * mu)
+        # a gradient is known only to its rounding: no certificate below that
+        floor = objective.gradient_floor()
 
         def certify(gnorm: float) -> float | None:
-            return gnorm / unit
+            return (gnorm + floor) / unit
 
         threshold = options.tol * unit
     else:

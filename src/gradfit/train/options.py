@@ -159,14 +159,16 @@ OPTIONS: dict[str, Option] = {
         None,
         (POSITIVE, "auto", _is_schedule, None),
         "learning rate: a number > 0, 'auto' (from the curvature of the data) or a "
-        "schedule; default: the rule's own ('auto' for gd, momentum, nesterov, svrg)",
+        "schedule; default: the rule's own ('auto' for gd, momentum, nesterov, svrg; "
+        "for cg a factor on its exact step, 1)",
         hint="try lr='auto' to derive it from the data, or a number such as lr=0.01",
     ),
     "optimizer": Option(
         None,
         (_rule_name, _is_rule, None),
-        "update rule; default: 'gd' for full batch, 'svrg' (variance-reduced, converges "
-        "to least squares) with a batch size",
+        "update rule; default: full batch 'cg' (conjugate gradients, every digit of least "
+        "squares), or 'gd' when lr is given; with a batch size 'svrg' (variance-reduced, "
+        "converges to least squares)",
         hint="choose a registered name, or pass an UpdateRule or a chain of transforms",
     ),
     "beta": Option(
@@ -333,6 +335,13 @@ class FitOptions:
                 f"or choose one of {users}",
                 option="beta",
             )
+        if rule.line_search and self.batch_size is not None:
+            others = ", ".join(repr(n) for n, r in RULES.items() if not r.line_search)
+            raise InvalidInputError(
+                f"optimizer={rule.name!r} takes exact steps on the full-data loss and has no "
+                f"mini-batch form: leave batch_size out, or choose one of {others}",
+                option="optimizer",
+            )
         if chain and self.lr is not None:
             raise InvalidInputError(
                 "a chain of transforms carries its own learning rate: leave lr out, or pass "
@@ -364,7 +373,10 @@ class FitOptions:
         if isinstance(self.optimizer, GradientTransformation):
             return custom_rule(self.optimizer)
         if self.optimizer is None:
-            return get_rule("gd" if self.batch_size is None else "svrg")
+            if self.batch_size is not None:
+                return get_rule("svrg")
+            # a learning rate is gradient descent's parameter: asking for one asks for it
+            return get_rule("cg" if self.lr is None else "gd")
         return get_rule(self.optimizer)
 
     @property

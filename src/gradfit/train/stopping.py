@@ -23,6 +23,9 @@ BLOWUP_FACTOR = 1e6
 # At the rounding floor, predictions certified this close (relative to std(y)) are an
 # answer; farther is a stop short of least squares.
 ROUNDING_ANSWER = 1e-7
+# Exact gradients (``settle``): a step that changes no coefficient by more than this
+# (relative) has reached float64's last digits.
+SETTLED = 8 * 2.0**-52
 
 
 class StopMemory(NamedTuple):
@@ -54,9 +57,13 @@ class Stopping:
        (``floor``) and certifies the predictions to ``ROUNDING_ANSWER``; at the floor but
        farther: ``rounding_floor``, not converged (float64 cannot resolve this descent:
        standardizing usually can);
-    4. ``no_improvement``: early stopping, when ``loss_tol > 0`` and the loss has not
+    4. ``settle`` (exact gradients, where ``tol`` would stop too early for ill-determined
+       coefficients): ``converged_rounding`` when the last step changed no coefficient
+       beyond its last digits, or when steps stopped shrinking (three in a row) below
+       ``ROUNDING_ANSWER``; ``rounding_floor`` when they stopped shrinking above it;
+    5. ``no_improvement``: early stopping, when ``loss_tol > 0`` and the loss has not
        improved by ``loss_tol`` (relative) for ``n_iter_no_change`` epochs;
-    5. ``max_iter``: the epoch limit.
+    6. ``max_iter``: the epoch limit.
 
     >>> s = Stopping(max_iter=10, gtol=1e-8, patience=3, memory=StopMemory.starting_at(1.0, 1.0))
     >>> s.check(1, 1, 0.5, 1e-9).code
@@ -78,6 +85,7 @@ class Stopping:
         n_iter_no_change: int = 5,
         loss_scale: float = 0.0,
         loss_resolution: float = 0.0,
+        settle: bool = False,
     ) -> None:
         self.max_iter, self.gtol, self.patience = max_iter, gtol, patience
         self.certify, self.floor = certify, floor
@@ -88,6 +96,7 @@ class Stopping:
         blowup = BLOWUP_FACTOR * (self.start_loss + loss_scale)
         self.blowup = blowup if blowup > 0 else math.inf
         self.loss_resolution = loss_resolution
+        self.settle, self.last_moved, self.stuck = settle, math.inf, 0
 
     @property
     def memory(self) -> StopMemory:
@@ -95,6 +104,26 @@ class Stopping:
         return StopMemory(
             self.start_loss, self.start_gnorm, self.previous, self.growing, self.best, self.stalled
         )
+
+    def _settled(self, step: int, gnorm: float, moved: float) -> StopReason | None:
+        # shrinking means halving the smallest step so far: at the floor steps only jitter
+        self.stuck = self.stuck + 1 if moved > 0.5 * self.last_moved else 0
+        self.last_moved = min(moved, self.last_moved)
+        if moved <= SETTLED or (self.stuck >= 3 and moved <= ROUNDING_ANSWER):
+            return StopReason(
+                "converged_rounding",
+                f"converged to float64's last digits (the last step changed no coefficient "
+                f"by more than {moved:.1g} of itself): {self.distance(gnorm)}",
+                step,
+            )
+        if self.stuck >= 3:
+            return StopReason(
+                "rounding_floor",
+                f"stopped: steps no longer shrink (the last changed a coefficient by "
+                f"{moved:.1g} of itself): {self.distance(gnorm)}",
+                step,
+            )
+        return None
 
     def distance(self, gnorm: float) -> str:
         """How far from least squares a gradient norm certifies, in words."""
@@ -105,11 +134,18 @@ class Stopping:
         return f"gradient norm {gnorm:.2g}, {ratio:.2g} of its start"
 
     def check(
-        self, epoch: int, step: int, loss: float, gnorm: float, watched: float | None = None
+        self,
+        epoch: int,
+        step: int,
+        loss: float,
+        gnorm: float,
+        watched: float | None = None,
+        moved: float | None = None,
     ) -> StopReason | None:
         """The reason to stop after ``epoch`` epochs (``step`` steps), or None to go on.
 
-        ``watched`` is the held-out rows' loss, which early stopping watches when given.
+        ``watched`` is the held-out rows' loss, which early stopping watches when given;
+        ``moved`` the last step's largest relative change of a coefficient (``settle``).
         """
         previous, self.previous = self.previous, loss
         if epoch > 0:
@@ -136,6 +172,10 @@ class Stopping:
                 f"no step can improve it): {self.distance(gnorm)}",
                 step,
             )
+        if self.settle and moved is not None:
+            settled = self._settled(step, gnorm, moved)
+            if settled is not None:
+                return settled
         seen = loss if watched is None else watched
         if self.loss_tol > 0 and epoch > 0 and seen > self.loss_resolution:
             if seen < self.best * (1.0 - self.loss_tol):

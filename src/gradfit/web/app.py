@@ -118,8 +118,11 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         return FileResponse(_static(name), media_type=STATIC_FILES[name])
 
     shipped = catalogue()
+    # the page's rate slider drives rules whose step is a learning rate (not line searches)
     rules = {
-        name: {"summary": rule.summary, "uses_beta": rule.uses_beta} for name, rule in RULES.items()
+        name: {"summary": rule.summary, "uses_beta": rule.uses_beta}
+        for name, rule in RULES.items()
+        if not rule.line_search
     }
 
     @app.get("/api/datasets")

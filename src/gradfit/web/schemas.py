@@ -20,7 +20,7 @@ from pydantic import (
     create_model,
 )
 
-from gradfit.optim.registry import rule_names
+from gradfit.optim.registry import stepped_rule_names
 from gradfit.train.options import DEFAULT_BETA, OPTIONS
 from gradfit.web.datasets import FIRST_DATASET, dataset_names
 from gradfit.web.settings import Mode
@@ -83,7 +83,7 @@ def settings_model() -> type[BaseModel]:
             Field(DEFAULT_BATCH_SIZE, description="rows per mini-batch", **_bounds("batch_size")),
         ),
         optimizer=(
-            _one_of(rule_names()),
+            _one_of(stepped_rule_names()),
             Field(
                 "gd",
                 description="a registered update rule (gradfit.optim.RULES)",
