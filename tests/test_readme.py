@@ -9,7 +9,8 @@ from gradfit.exceptions import ConvergenceWarning
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_python_examples_run():
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples write their files here
     text = README.read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= 3
@@ -26,5 +27,6 @@ def test_readme_python_examples_run():
     assert r.report.gap < 1e-13 and r.n_steps == 1 and r.optimizer == "cg"  # type: ignore[attr-defined]
     done, paused = namespace["done"], namespace["paused"]
     assert done.converged and done.n_steps > paused.n_steps  # type: ignore[attr-defined]
+    assert namespace["source"].n_rows == 50  # type: ignore[attr-defined]
     points = namespace["points"]
     assert [p.diverged for p in points] == [False, False, True]  # type: ignore[attr-defined]

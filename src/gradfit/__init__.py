@@ -7,7 +7,16 @@
 True
 """
 
-from gradfit.data import ArraySource, Dataset, Scaling, Source, load_dataset, make_article_b
+from gradfit.data import (
+    ArraySource,
+    Dataset,
+    FileSource,
+    Scaling,
+    Source,
+    load_dataset,
+    make_article_b,
+    open_source,
+)
 from gradfit.exceptions import (
     ConvergenceWarning,
     DivergenceError,
@@ -72,6 +81,7 @@ __all__ = [
     "Curvature",
     "Dataset",
     "DivergenceError",
+    "FileSource",
     "FitOptions",
     "FitResult",
     "GDRegressor",
@@ -107,6 +117,7 @@ __all__ = [
     "make_article_b",
     "momentum",
     "nesterov",
+    "open_source",
     "run",
     "save",
     "step_decay",

@@ -5,12 +5,14 @@ from gradfit.data.datasets import Dataset, load_dataset, make_article_b
 from gradfit.data.files import load_table
 from gradfit.data.scaling import Scaling
 from gradfit.data.source import ArraySource, Batch, Source, as_source
+from gradfit.data.stream import FileSource, open_source
 from gradfit.data.validation import as_features, as_target, check_xy, feature_names_of
 
 __all__ = [
     "ArraySource",
     "Batch",
     "Dataset",
+    "FileSource",
     "Scaling",
     "Source",
     "as_features",
@@ -22,6 +24,7 @@ __all__ = [
     "load_dataset",
     "load_table",
     "make_article_b",
+    "open_source",
     "resolve_batch_size",
     "steps_per_epoch",
 ]
