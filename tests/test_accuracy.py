@@ -229,7 +229,8 @@ def test_a_numerically_rank_deficient_design_gets_least_squares_predictions():
         assert [w.category.__name__ for w in caught] == ["RankDeficiencyWarning"]
         assert result.stop.converged and result.report.rank == 10
         predictions.append(np.asarray(rows @ result.w).ravel() + result.b)
-        assert float(np.mean((y - predictions[-1]) ** 2)) <= best * (1 + 1e-9)
+        # both truncate one direction (theirs in raw units, ours equilibrated): losses agree
+        assert float(np.mean((y - predictions[-1]) ** 2)) <= best * (1 + 1e-7)
     np.testing.assert_allclose(predictions[0], predictions[1], atol=1e-9 * np.std(y))
 
 

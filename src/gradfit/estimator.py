@@ -160,7 +160,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = GDRegressor().fit(X, y)
     >>> round(model.score(X, y), 4), model.stop_reason_.code
-    (0.5177, 'converged_gradient')
+    (0.5177, 'converged_rounding')
     """
 
     def __init__(

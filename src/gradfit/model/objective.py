@@ -29,7 +29,7 @@ from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
 from gradfit.model.linear import LinearRegressionLoss
 from gradfit.model.qr import RowFactor
-from gradfit.model.stats import RAW_OFFSET_LIMIT, Quadratic, SufficientStats, SummarySource
+from gradfit.model.stats import Quadratic, SufficientStats, SummarySource
 
 __all__ = ["STATS_MAX_FEATURES", "Objective"]
 
@@ -45,7 +45,7 @@ EPS = float(np.finfo(np.float64).eps)
 SUSPECT_EIGENVALUE = 1e-9
 # Float64 statistics give about ``eps cond(H) offset`` relative accuracy; beyond this
 # the answer is refined from the rows (see ``gradfit.model.precise``).
-PRECISION_RISK = 1e-11
+PRECISION_RISK = 1e-13
 
 Path = Literal["auto", "stats", "direct"]
 
@@ -330,28 +330,29 @@ class Objective:
 
     @property
     def digits_at_risk(self) -> bool:
-        """Whether float64 statistics may leave fewer than about 11 digits of the answer.
+        """Whether float64 statistics may leave fewer than about 13 digits of the answer.
 
         Their error is about ``eps cond(H)``, times the square of the largest ratio of a
-        column's mean to its spread when the products were formed uncentred
-        (``RAW_OFFSET_LIMIT``); a rank deficient design counts (its condition number is
-        infinite).
+        column's mean to its spread (the intercept, and uncentred products, lose that
+        much); a rank deficient design counts (its condition number is infinite).
         """
-        if self._raw_stats is None or not self.has_rows:
+        if not self.has_rows:
             return False
         condition = self.design_condition  # inf when rank deficient
         if condition is None:
             return False
         if self.scaling.is_identity and self.badly_scaled():
             return True  # descending on raw columns whose scales are far apart
+        if self._raw_stats is None:  # the row path: one pass for the moments
+            self._raw_stats = SufficientStats.from_source(self.source)
         raw = self._raw_stats
         offset = 1.0
         varies = raw.x_var > 0  # a constant column is absorbed by the intercept
         if self.fit_intercept and varies.any():
+            # large offsets cost digits even when the statistics were centred: the
+            # intercept in original units is b = c - mean . w, a difference of large numbers
             with np.errstate(over="ignore"):
-                ratio = float((raw.x_mean[varies] ** 2 / raw.x_var[varies]).max())
-            # beyond the limit the statistics were centred pass by pass: no digits lost
-            offset = max(1.0, ratio) if ratio <= RAW_OFFSET_LIMIT else 1.0
+                offset = max(1.0, float((raw.x_mean[varies] ** 2 / raw.x_var[varies]).max()))
         return EPS * condition**2 * offset > PRECISION_RISK
 
     # -- the geometry conjugate gradients need ----------------------------------------

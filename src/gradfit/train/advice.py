@@ -116,6 +116,9 @@ def stopped_short(result: FitResult, options: FitOptions) -> bool:
     are 0; with all three 0 the user asked for a number of steps, not for an answer.
     """
     certify = options.tol > 0 or options.gtol > 0
+    gap = result.report.gap
+    if certify and options.gtol == 0 and gap is not None and gap <= options.tol:
+        return False  # certified to tol, whatever stopped it
     if result.stop.code in ("no_improvement", "rounding_floor"):
         return certify
     return result.stop.code == "max_iter" and (certify or options.loss_tol > 0)

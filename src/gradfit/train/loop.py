@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from gradfit.data.batching import epoch_order, new_seed, resolve_batch_size, steps_per_epoch
+from gradfit.data.scaling import Scaling
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.fitted import LinearModel
 from gradfit.model.objective import Objective
@@ -197,12 +198,13 @@ def run(
     batch_size = resolve_batch_size(options.batch_size, n)
     full = batch_size >= n
     # Line search on an ill-conditioned design: gradients exact from the rows (every digit)
-    exact = (
-        rule.line_search
-        and full
-        and (state is None or state.scaling.is_identity)
-        and objective.digits_at_risk
-    )
+    exact = rule.line_search and full and objective.digits_at_risk
+    if exact and state is not None and not state.scaling.is_identity:
+        if state.paused:  # resumes as it ran
+            exact = False
+        else:  # a warm start: its line, in the original units exact descent runs in
+            theta = state.scaling.to_original(state.theta)
+            state = state._replace(theta=theta, scaling=Scaling.identity(len(theta) - 1))
     if exact:
         objective = ExactObjective(objective)
     schedule = resolve_schedule(objective, options)
@@ -242,12 +244,13 @@ def run(
                 anchor_grad = evaluate(anchor)[1]
     max_iter = options.max_iter_for(per_epoch)
     certify, gtol = _certificate(objective, options, memory.start_gnorm)
-    # exact gradients: go on until the steps no longer change a digit (tol would stop
-    # at 1e-10 of the predictions, which may leave few digits of ill-determined coefficients)
-    settle = exact and options.tol > 0
+    # line searches go on until their steps no longer change a digit (tol on the
+    # predictions may leave few digits of ill-determined coefficients, an intercept under
+    # large offsets); with exact gradients those digits are all of float64's
+    settle = rule.line_search and full and options.tol > 0
     stopping = Stopping(
         max_iter=max_iter,
-        gtol=0.0 if settle else gtol,
+        gtol=gtol,
         settle=settle,
         patience=options.patience,
         memory=memory,
@@ -290,7 +293,7 @@ def run(
     short = d1 < 33 and not exact
     norm = objective.gradient_norm
     gnorm = -1.0
-    moved: float | None = None
+    moved = memory.moved  # the step before a pause, checked at this boundary
     with np.errstate(over="ignore", invalid="ignore"):
         while stop is None:
             if position == 0:  # an epoch boundary: check, then start the next pass
@@ -411,7 +414,7 @@ def run(
             position=position if paused else 0,
             seed=seed,
             n_rows=n,
-            stopping=stopping.memory if paused else None,
+            stopping=stopping.memory._replace(moved=moved) if paused else None,
             batch_size=batch_size,
             shuffle=shuffle,
             anchor=anchor if paused and control else None,
@@ -454,7 +457,8 @@ def _certificate(
         def certify(gnorm: float) -> float | None:
             return (gnorm + floor) / unit
 
-        threshold = options.tol * unit
+        # the gradient must certify tol with its rounding counted (else: the floor's rules)
+        threshold = max(options.tol * unit - floor, 0.0)
     else:
 
         def certify(gnorm: float) -> float | None:

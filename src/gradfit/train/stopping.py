@@ -37,6 +37,11 @@ class StopMemory(NamedTuple):
     growing: int
     best: float
     stalled: int
+    # settling (line searches): the smallest step so far, steps in a row not halving it,
+    # and the last step's size (checked at the next epoch boundary, also after a pause)
+    smallest_move: float = math.inf
+    stuck: int = 0
+    moved: float | None = None
 
     @classmethod
     def starting_at(cls, loss: float, gnorm: float, watched: float | None = None) -> StopMemory:
@@ -57,10 +62,11 @@ class Stopping:
        (``floor``) and certifies the predictions to ``ROUNDING_ANSWER``; at the floor but
        farther: ``rounding_floor``, not converged (float64 cannot resolve this descent:
        standardizing usually can);
-    4. ``settle`` (exact gradients, where ``tol`` would stop too early for ill-determined
-       coefficients): ``converged_rounding`` when the last step changed no coefficient
-       beyond its last digits, or when steps stopped shrinking (three in a row) below
-       ``ROUNDING_ANSWER``; ``rounding_floor`` when they stopped shrinking above it;
+    4. ``settle`` (line searches, where ``tol`` on the predictions would stop before the
+       digits of ill-determined coefficients): instead of stopping at ``gtol``,
+       ``converged_rounding`` when the last step changed no coefficient beyond its last
+       digits, or, once ``gtol`` is met, when three steps in a row did not halve the
+       smallest step so far (rounding);
     5. ``no_improvement``: early stopping, when ``loss_tol > 0`` and the loss has not
        improved by ``loss_tol`` (relative) for ``n_iter_no_change`` epochs;
     6. ``max_iter``: the epoch limit.
@@ -96,30 +102,32 @@ class Stopping:
         blowup = BLOWUP_FACTOR * (self.start_loss + loss_scale)
         self.blowup = blowup if blowup > 0 else math.inf
         self.loss_resolution = loss_resolution
-        self.settle, self.last_moved, self.stuck = settle, math.inf, 0
+        self.settle, self.last_moved, self.stuck = settle, memory.smallest_move, memory.stuck
 
     @property
     def memory(self) -> StopMemory:
         """Where the rules stand, as a value (to pause and resume exactly)."""
         return StopMemory(
-            self.start_loss, self.start_gnorm, self.previous, self.growing, self.best, self.stalled
+            self.start_loss,
+            self.start_gnorm,
+            self.previous,
+            self.growing,
+            self.best,
+            self.stalled,
+            self.last_moved,
+            self.stuck,
         )
 
-    def _settled(self, step: int, gnorm: float, moved: float) -> StopReason | None:
-        # shrinking means halving the smallest step so far: at the floor steps only jitter
-        self.stuck = self.stuck + 1 if moved > 0.5 * self.last_moved else 0
+    def _settled(self, step: int, gnorm: float, moved: float, certified: bool) -> StopReason | None:
+        # shrinking means halving the smallest step so far; once certified to tol, steps
+        # that stop shrinking are rounding (before that they may just be a slow start)
+        self.stuck = self.stuck + 1 if certified and moved > 0.5 * self.last_moved else 0
         self.last_moved = min(moved, self.last_moved)
-        if moved <= SETTLED or (self.stuck >= 3 and moved <= ROUNDING_ANSWER):
+        if moved <= SETTLED or self.stuck >= 3:
+            last = "float64's last digits" if moved <= SETTLED else "as far as float64 resolves"
             return StopReason(
                 "converged_rounding",
-                f"converged to float64's last digits (the last step changed no coefficient "
-                f"by more than {moved:.1g} of itself): {self.distance(gnorm)}",
-                step,
-            )
-        if self.stuck >= 3:
-            return StopReason(
-                "rounding_floor",
-                f"stopped: steps no longer shrink (the last changed a coefficient by "
+                f"converged to {last} (the last step changed no coefficient by more than "
                 f"{moved:.1g} of itself): {self.distance(gnorm)}",
                 step,
             )
@@ -153,7 +161,9 @@ class Stopping:
             if not (loss < self.blowup and gnorm < math.inf) or self.growing >= self.patience:
                 what = "became non-finite" if not math.isfinite(loss) else f"grew to {loss:.3g}"
                 return StopReason("diverged", f"diverged at step {step}: the loss {what}", step)
-        if gnorm <= self.gtol:
+        certified = gnorm <= self.gtol
+        # settling goes on past tol while steps still gain digits; at the floor they cannot
+        if certified and (not self.settle or gnorm <= self.floor):
             return StopReason("converged_gradient", f"converged: {self.distance(gnorm)}", step)
         if gnorm <= self.floor:
             # No step can improve on this; whether that is an answer depends on how far
@@ -173,7 +183,7 @@ class Stopping:
                 step,
             )
         if self.settle and moved is not None:
-            settled = self._settled(step, gnorm, moved)
+            settled = self._settled(step, gnorm, moved, certified)
             if settled is not None:
                 return settled
         seen = loss if watched is None else watched
