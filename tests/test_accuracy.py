@@ -243,3 +243,15 @@ def test_explain_keeps_plain_descent_by_default_and_refuses_line_searches():
     assert e.optimizer == "gd"
     with pytest.raises(gradfit.InvalidInputError, match="line search"):
         explain(d.X, d.y, step=0, optimizer="cg")
+
+
+def test_plots_mark_the_exact_minimum_on_an_ill_conditioned_design():
+    from gradfit.surface import optimum
+
+    problem = PROBLEMS["polynomial degree 10, 300 rows"]
+    objective = Objective(ArraySource(problem.X, problem.y), scaling=True)
+    _, marked = optimum(objective)
+    fitted = fit_quietly(problem).loss
+    naive = objective.row_loss(objective.solution())  # float64 normal equations
+    assert marked == pytest.approx(fitted, rel=1e-9)
+    assert naive > fitted * (1 + 1e-6)  # what the plots marked before

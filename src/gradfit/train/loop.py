@@ -427,7 +427,7 @@ def _norm(v: np.ndarray) -> float:
 
 
 def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
-    """The largest change of a coordinate relative to its size (inf where 0 moved)."""
+    """The largest change of a coordinate relative to its size (1 where a 0 moved)."""
     change = np.abs(after - before)
     size = np.maximum(np.abs(after), np.abs(before))
     with np.errstate(divide="ignore", invalid="ignore"):
