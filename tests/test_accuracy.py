@@ -255,3 +255,10 @@ def test_plots_mark_the_exact_minimum_on_an_ill_conditioned_design():
     naive = objective.row_loss(objective.solution())  # float64 normal equations
     assert marked == pytest.approx(fitted, rel=1e-9)
     assert naive > fitted * (1 + 1e-6)  # what the plots marked before
+
+
+def test_explain_on_the_command_line_offers_only_rules_a_rate_drives(capsys):
+    from gradfit.cli import main
+
+    assert main(["explain", "davis", "--optimizer", "cg"]) == 2
+    assert "invalid choice: 'cg'" in capsys.readouterr().err

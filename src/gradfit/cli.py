@@ -219,7 +219,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = command("explain", "one step written out with your numbers")
     _data_args(e)
-    _fit_args(e)
+    _fit_args(e, line_search=False)
     e.add_argument("--step", type=_whole(0), default=0, help="which step (0 is the first update)")
     e.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text")
 

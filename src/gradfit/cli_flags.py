@@ -10,6 +10,7 @@ from typing import Any
 
 from gradfit.exceptions import InvalidInputError
 from gradfit.optim import rule_names
+from gradfit.optim.registry import stepped_rule_names
 from gradfit.train import FitOptions
 from gradfit.train.options import OPTIONS, Interval, flag_of
 
@@ -57,8 +58,9 @@ def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     return convert
 
 
-def _fit_args(p: argparse.ArgumentParser) -> None:
-    """One flag per option of ``FitOptions`` that has one, built from its table."""
+def _fit_args(p: argparse.ArgumentParser, line_search: bool = True) -> None:
+    """One flag per option of ``FitOptions`` that has one, built from its table
+    (``line_search=False``: only the rules a learning rate drives, for ``explain``)."""
     for name, option in OPTIONS.items():
         flag = flag_of(name)
         if flag is None:
@@ -80,7 +82,7 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
         kwargs: dict[str, Any] = {"dest": name, "default": None, "help": shown}
         interval = option.interval()
         if name == "optimizer":
-            kwargs["choices"] = rule_names()
+            kwargs["choices"] = rule_names() if line_search else stepped_rule_names()
         elif name == "lr":
             kwargs["type"] = _number_or_auto
         elif isinstance(interval, Interval):
