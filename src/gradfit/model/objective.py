@@ -23,10 +23,20 @@ from typing import Literal
 import numpy as np
 
 from gradfit.data.scaling import Scaling, column_moments
-from gradfit.data.source import LARGEST_VALUE, ArraySource, Source, check_range
+from gradfit.data.source import Source
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
+from gradfit.model.design import (
+    PRECISION_RISK,
+    SUSPECT_EIGENVALUE,
+    centred_null_space,
+    check_source_range,
+    column_rms,
+    offset_ratio,
+    representable,
+    scales_apart,
+)
 from gradfit.model.linear import LinearRegressionLoss
 from gradfit.model.qr import RowFactor
 from gradfit.model.stats import Quadratic, SufficientStats, SummarySource
@@ -40,12 +50,6 @@ GRAM_MAX_ROWS = 4096
 # Dense copies made for the rank and the eigenvalues stay below this many values.
 DENSE_MAX_VALUES = 2**24
 EPS = float(np.finfo(np.float64).eps)
-# Correlation eigenvalues below this fraction of the largest are too close to rounding
-# to decide a rank from: the rows decide it instead (``RowFactor``).
-SUSPECT_EIGENVALUE = 1e-9
-# Float64 statistics give about ``eps cond(H) offset`` relative accuracy; beyond this
-# the answer is refined from the rows (see ``gradfit.model.precise``).
-PRECISION_RISK = 1e-13
 
 Path = Literal["auto", "stats", "direct"]
 
@@ -106,8 +110,8 @@ class Objective:
         self.path = "stats" if use_stats else "direct"
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked next
             self._raw_stats = SufficientStats.from_source(source) if use_stats else None
-        if self._raw_stats is None or not _representable(self._raw_stats):
-            _check_range(source)
+        if self._raw_stats is None or not representable(self._raw_stats):
+            check_source_range(source)
         if isinstance(scaling, Scaling):
             if scaling.mean.shape != (d,):
                 raise InvalidInputError(
@@ -281,22 +285,19 @@ class Objective:
         drop = basis @ (basis.T @ w)
         if not self.fit_intercept:  # X drop = 0 itself: nothing moves into b
             return np.append(w - drop, b)
-        return np.append(w - drop, b + float(self._x_mean() @ drop))
+        return np.append(w - drop, b + float(self.stats_of_rows.x_mean @ drop))
 
     def _null_space(self) -> tuple[int | None, np.ndarray | None]:
         """The rank of ``[X 1]`` and an orthonormal basis of the ``w`` that change no prediction."""
         if self._design is None:
-            d = self.source.n_features
-            if self._raw_stats is not None:
-                stats = self._raw_stats
-            elif self.n_rows * d <= DENSE_MAX_VALUES:
-                stats = SufficientStats.from_source(self.source)
-            else:
-                self._design = (None, None)
+            values = self.n_rows * self.source.n_features
+            if self._raw_stats is None and values > DENSE_MAX_VALUES:
+                self._design = (None, None)  # too large to decide
                 return self._design
+            stats = self.stats_of_rows
             # through the origin the uncentred products: no intercept absorbs the means
             products = stats.Sxx if self.fit_intercept else stats.weight * stats.second_moments
-            rank, basis, ratio = _centred_null_space(products)
+            rank, basis, ratio = centred_null_space(products)
             if not self.fit_intercept:
                 rank -= 1  # no column of ones
             self._design_condition = 1.0 / math.sqrt(ratio) if ratio > 0 else math.inf
@@ -309,6 +310,13 @@ class Objective:
         return self._design
 
     @property
+    def stats_of_rows(self) -> SufficientStats:
+        """The statistics in original units (one pass on the row path, on first use)."""
+        if self._raw_stats is None:
+            self._raw_stats = SufficientStats.from_source(self.source)
+        return self._raw_stats
+
+    @property
     def design_condition(self) -> float | None:
         """Condition number of the centred design with unit-length columns (of ``X``
         through the origin): the one that says how many digits are at stake."""
@@ -319,7 +327,7 @@ class Objective:
     def row_factor(self) -> RowFactor:
         """``R`` of the centred, scaled rows (one pass over the rows, on first use)."""
         if self._factor is None:
-            stats = self._raw_stats or SufficientStats.from_source(self.source)
+            stats = self.stats_of_rows
             if self.fit_intercept:
                 mean, spread = stats.x_mean, np.sqrt(stats.x_var)
             else:
@@ -343,16 +351,7 @@ class Objective:
             return False
         if self.scaling.is_identity and self.badly_scaled():
             return True  # descending on raw columns whose scales are far apart
-        if self._raw_stats is None:  # the row path: one pass for the moments
-            self._raw_stats = SufficientStats.from_source(self.source)
-        raw = self._raw_stats
-        offset = 1.0
-        varies = raw.x_var > 0  # a constant column is absorbed by the intercept
-        if self.fit_intercept and varies.any():
-            # large offsets cost digits even when the statistics were centred: the
-            # intercept in original units is b = c - mean . w, a difference of large numbers
-            with np.errstate(over="ignore"):
-                offset = max(1.0, float((raw.x_mean[varies] ** 2 / raw.x_var[varies]).max()))
+        offset = offset_ratio(self.stats_of_rows) if self.fit_intercept else 1.0
         return EPS * condition**2 * offset > PRECISION_RISK
 
     # -- the geometry conjugate gradients need ----------------------------------------
@@ -380,13 +379,6 @@ class Objective:
     def gradient_norm(self, g: np.ndarray) -> float:
         """The norm stopping and certificates use (Euclidean in descent coordinates)."""
         return math.sqrt(float(g @ g))
-
-    def _x_mean(self) -> np.ndarray:
-        if self._raw_stats is not None:
-            return self._raw_stats.x_mean
-        batch = self.source.rows(None)
-        weights = np.ones(self.n_rows) if batch.weight is None else batch.weight
-        return np.asarray(weights @ batch.X).ravel() / float(weights.sum())
 
     @property
     def y_scale(self) -> float:
@@ -455,85 +447,4 @@ class Objective:
         """
         if not self.scaling.is_identity:
             return []
-        rms = _column_rms(self.source)
-        names = list(self.feature_names)
-        if self.fit_intercept:
-            rms, names = np.append(rms, 1.0), [*names, "the intercept"]
-        low = rms[rms > 0].min()
-        if rms.max() < ratio * low:
-            return []
-        large = [j for j in np.argsort(-rms) if rms[j] >= ratio * low]
-        return [(names[j], float(rms[j])) for j in [*large, int(np.flatnonzero(rms == low)[0])]]
-
-
-def _representable(stats: SufficientStats) -> bool:
-    """Whether float64 held the statistics: no overflow, and no spread lost to underflow."""
-    finite = bool(np.isfinite(stats.Sxx).all() and np.isfinite(stats.Sxy).all())
-    finite = finite and bool(np.isfinite(stats.Syy))
-    # a constant column (or y) is data; a spread lost to underflow shows as no spread
-    # around a mean that is itself tiny
-    tiny = 1.0 / LARGEST_VALUE
-    size = np.abs(stats.x_mean)
-    vanished = np.any((np.diag(stats.Sxx) == 0) & (size > 0) & (size < tiny)) or (
-        stats.Syy == 0 and 0 < abs(stats.y_mean) < tiny
-    )
-    return finite and not vanished
-
-
-def _check_range(source: Source) -> None:
-    """Say which column's values float64 cannot square (on the rows, when at hand)."""
-    if isinstance(source, ArraySource):
-        check_range(source.X, source.y, source.feature_names, source.target_name)
-        return
-    if isinstance(source, SummarySource) and not _representable(source.stats):
-        raise InvalidInputError(
-            "the statistics of these rows overflow float64 (values beyond about 1e150): "
-            "rescale the columns by powers of ten"
-        )
-
-
-def _centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray, float]:
-    """Rank of ``[X 1]``, the null space of the centred cross-products ``Sxx`` and the
-    ratio of the smallest non-zero eigenvalue of the correlations to the largest.
-
-    The rank is read off the correlation matrix ``D^-1 Sxx D^-1`` (``D`` the columns'
-    spreads) of the columns that vary, so that a column measured in tiny units is not
-    mistaken for a constant one. Its eigenvalues are known to about ``1e-16 d``: below
-    ``1e-13 d`` they are zero. A constant column is a null direction by itself (the
-    intercept absorbs it).
-
-    >>> rank, basis, ratio = _centred_null_space(np.diag([4.0, 0.0]))
-    >>> rank, np.abs(basis).round(12).tolist(), ratio
-    (2, [[0.0], [1.0]], 1.0)
-    """
-    d = sxx.shape[0]
-    spread = np.sqrt(np.maximum(np.diag(sxx), 0.0))
-    varies = np.flatnonzero(spread > 0.0)
-    null_vectors = [np.eye(d)[:, j] for j in np.flatnonzero(spread <= 0.0)]
-    ratio = 1.0
-    if varies.size:
-        inv = 1.0 / spread[varies]
-        corr = sxx[np.ix_(varies, varies)] * np.outer(inv, inv)
-        eig, vec = np.linalg.eigh(corr)
-        top = max(float(eig[-1]), 1.0)
-        null = eig <= 1e-13 * varies.size * top
-        ratio = 0.0 if null.any() else float(eig[0]) / top
-        for u in vec[:, null].T:  # back to original units: v = D^-1 u
-            v = np.zeros(d)
-            v[varies] = u * inv
-            null_vectors.append(v)
-    if not null_vectors:
-        return d + 1, np.zeros((d, 0)), ratio
-    basis = np.linalg.qr(np.column_stack(null_vectors))[0]
-    return d + 1 - len(null_vectors), basis, ratio
-
-
-def _column_rms(source: Source) -> np.ndarray:
-    if isinstance(source, ArraySource):
-        return source.column_rms()
-    if isinstance(source, SummarySource):
-        return np.sqrt(source.stats.x_var + source.stats.x_mean**2)
-    total = np.zeros(source.n_features)
-    for chunk in source.chunks():
-        total += np.einsum("ij,ij->j", chunk.X, chunk.X)
-    return np.sqrt(total / source.n_rows)
+        return scales_apart(column_rms(self.source), self.feature_names, self.fit_intercept, ratio)
