@@ -189,7 +189,7 @@ def files(tmp_path):
         (["word.csv", "--target", "y", "--features", "x"], ["column 'x'", "data row 2: 'abc'"]),
         (["text.parquet", "--target", "y"], ["text.parquet is not a valid Parquet file"]),
         (["junk.csv", "--target", "y"], ["junk.csv is not a text CSV file"]),
-        (["folder.csv", "--target", "y"], ["folder.csv is a folder"]),
+        (["folder.csv", "--target", "y"], ["folder.csv holds no .parquet files"]),
         (["xy.csv"], ["say which column of", "to predict: --target NAME (one of 'x', 'z', 'y')"]),
         (["xy.csv", "--target", "yy"], ["no column 'yy' (did you mean 'y'?)"]),
         (["xy.csv", "--target", "y", "--features", "zz"], ["(did you mean 'z'?)"]),

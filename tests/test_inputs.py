@@ -222,16 +222,18 @@ def test_binary_junk_csv(tmp_path):
 def test_folder_given_as_data(tmp_path):
     folder = tmp_path / "data.csv"
     folder.mkdir()
-    assert f"{folder} is a folder" in error_of(load_table, folder, target="y")
+    assert f"the folder {folder} holds no .parquet files" in error_of(
+        load_table, folder, target="y"
+    )
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
     path = write(tmp_path, "x,y\n1,2\n")
 
-    def denied(self):
+    def denied(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(type(path), "read_bytes", denied)
+    monkeypatch.setattr(type(path), "open", denied)
     message = error_of(load_table, path, target="y")
     assert f"cannot read {path}: Permission denied" in message
 

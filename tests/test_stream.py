@@ -96,7 +96,10 @@ def test_a_weight_column_is_sample_weight(tmp_path, problem):
 def test_missing_values_stop_with_the_row_or_are_dropped_and_counted(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("x,y\n1,3\n2,\n3,7\n4,nan\n5,11\n6,13\n")
-    with pytest.raises(InvalidInputError, match=r"data row 2: a missing, NaN or infinite value"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"missing values in the chosen columns 'y' \(2\) \(data rows 2, 4\)",
+    ):
         gradfit.fit(open_source(path, target="y"))
     source = open_source(path, target="y", drop_missing=True)
     result = gradfit.fit(source)
@@ -110,9 +113,13 @@ def test_missing_values_stop_with_the_row_or_are_dropped_and_counted(tmp_path):
         (lambda p: None, {}, "no such file"),
         (lambda p: p.with_suffix(".xlsx").write_text("x"), {}, "unknown format"),
         (lambda p: p.write_text("height,weight\n1,2\n"), {"target": "weigth"}, "did you mean"),
-        (lambda p: p.write_text("x,y\n1,2\n2,abc\n"), {}, r"'abc' in column 'y' is not a number"),
-        (lambda p: p.write_text("x,y\n"), {}, "no rows"),
-        (lambda p: p.write_text("x,x,y\n1,2,3\n"), {}, "more than once"),
+        (
+            lambda p: p.write_text("x,y\n1,2\n2,abc\n"),
+            {},
+            r"column 'y' of .* is not numeric \(data row 2: 'abc'\)",
+        ),
+        (lambda p: p.write_text("x,y\n"), {}, "no data rows"),
+        (lambda p: p.write_text("x,x,y\n1,2,3\n"), {}, "more than one column named 'x'"),
     ],
     ids=["missing", "format", "column", "non-numeric", "header-only", "duplicate"],
 )
@@ -135,3 +142,163 @@ def test_a_source_brings_its_own_target(tmp_path):
     path.write_text("x,y\n1,2\n2,4\n3,6\n")
     with pytest.raises(InvalidInputError, match="leave out y"):
         gradfit.fit(open_source(path, target="y"), [1.0, 2.0, 3.0])
+
+
+# -- mini-batches from files: a seeded shuffle buffer -----------------------------------------
+
+
+def _epoch(chunks, batch_size, buffer, seed):
+    from gradfit.data.batching import streamed_batches
+
+    rng = None if seed is None else np.random.default_rng(seed)
+    return list(streamed_batches(chunks, batch_size, buffer=buffer, rng=rng))
+
+
+def _row_chunks(n, size):
+    from gradfit.data.source import Batch
+
+    rows = np.arange(float(n))
+    return [Batch(rows[k : k + size, None], rows[k : k + size], None) for k in range(0, n, size)]
+
+
+@pytest.mark.parametrize(("n", "size", "batch", "buffer"), [(1000, 64, 32, 200), (97, 10, 8, 13)])
+def test_a_shuffle_buffer_visits_every_row_once_in_full_batches(n, size, batch, buffer):
+    batches = _epoch(_row_chunks(n, size), batch, buffer, seed=3)
+    assert len(batches) == -(-n // batch)
+    assert all(len(b.y) == batch for b in batches[:-1])
+    seen = np.concatenate([b.y for b in batches])
+    assert sorted(seen.tolist()) == list(range(n))  # each row once
+    assert not (seen == np.arange(n)).all()  # mixed
+    again = np.concatenate([b.y for b in _epoch(_row_chunks(n, size), batch, buffer, seed=3)])
+    assert (seen == again).all()  # the seed decides
+    other = np.concatenate([b.y for b in _epoch(_row_chunks(n, size), batch, buffer, seed=4)])
+    assert not (seen == other).all()
+
+
+def test_a_shuffle_buffer_mixes_rows_only_a_buffer_apart():
+    # what a buffer cannot do: a row of the file's end never comes first
+    n, buffer = 10_000, 500
+    seen = np.concatenate([b.y for b in _epoch(_row_chunks(n, 100), 50, buffer, seed=0)])
+    position = np.empty(n)
+    position[seen.astype(int)] = np.arange(n)
+    assert np.abs(position - np.arange(n)).max() < 2 * buffer
+    # a buffer as large as the file is a full permutation
+    whole = np.concatenate([b.y for b in _epoch(_row_chunks(n, 100), 50, n, seed=0)])
+    assert np.abs(np.argsort(whole) - np.arange(n)).max() > n / 2
+
+
+def test_without_shuffle_batches_are_consecutive_rows():
+    seen = np.concatenate([b.y for b in _epoch(_row_chunks(100, 7), 16, 1000, seed=None)])
+    assert (seen == np.arange(100)).all()
+
+
+@pytest.mark.parametrize("optimizer", ["svrg"])
+def test_mini_batches_stream_a_file_and_reach_least_squares(tmp_path, problem, optimizer):
+    X, y = problem
+    path = tmp_path / "d.csv"
+    write_csv(path, X, y)
+    source = open_source(path, target="y", shuffle_buffer=700)
+    result = gradfit.fit(
+        source, batch_size=64, optimizer=optimizer, standardize=True, random_state=0, tol=1e-6
+    )
+    w, b = gradfit.least_squares(X, y)
+    scale = np.std(y)
+    assert np.sqrt(np.mean((X @ (result.w - w) + result.b - b) ** 2)) < 1e-5 * scale
+    assert result.state.n_rows == 3000
+
+
+def test_a_paused_mini_batch_descent_on_a_file_resumes_exactly(tmp_path, problem):
+    X, y = problem
+    path = tmp_path / "d.csv"
+    write_csv(path, X, y)
+    options = {"batch_size": 100, "lr": 0.01, "standardize": True, "random_state": 1}
+    whole = gradfit.fit(open_source(path, target="y"), max_iter=2, tol=0, **options)
+    source = open_source(path, target="y")
+    first = gradfit.fit(source, max_steps=45, **options)  # mid-epoch
+    rest = gradfit.fit(source, warm_start=first.state, max_iter=2, tol=0, **options)
+    np.testing.assert_array_equal(rest.w, whole.w)
+    assert rest.b == whole.b
+
+
+def test_a_file_too_large_to_hold_streams_its_mini_batches(tmp_path, problem, monkeypatch):
+    X, y = problem
+    path = tmp_path / "d.csv"
+    write_csv(path, X, y)
+    monkeypatch.setattr(stream, "IN_MEMORY_VALUES", 1000)  # "larger than memory"
+    source = open_source(path, target="y")
+    with pytest.raises(InvalidInputError, match="too many to hold at once"):
+        source.rows(None)
+    result = gradfit.fit(source, batch_size=32, optimizer="svrg", standardize=True, random_state=0)
+    w, _ = gradfit.least_squares(X, y)
+    np.testing.assert_allclose(result.w, w, rtol=1e-4)
+    full = gradfit.fit(open_source(path, target="y"))  # full batch: one pass of statistics
+    np.testing.assert_allclose(full.w, w, rtol=1e-8)
+
+
+# -- every front end takes a file source --------------------------------------------------------
+
+
+def test_gdregressor_explain_and_plots_take_a_file_source(tmp_path, problem):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gradfit import plots
+
+    X, y = problem
+    path = tmp_path / "d.parquet"
+    names = [f"x{j}" for j in range(4)]
+    write_parquet(path, X, y, names)
+    w, _b = gradfit.least_squares(X, y)
+    est = gradfit.GDRegressor().fit(open_source(path, target="y"))
+    np.testing.assert_allclose(est.coef_, w, rtol=1e-8)
+    assert list(est.feature_names_in_) == names
+    with pytest.raises(InvalidInputError, match="leave out y"):
+        gradfit.GDRegressor().fit(open_source(path, target="y"), y)
+    from gradfit.explain import explain
+
+    e = explain(open_source(path, target="y"), standardize=True)
+    assert e.step == 0 and "x0" in e.to_text()
+    result = gradfit.fit(open_source(path, target="y"))
+    fig = plots.loss_curve(result, open_source(path, target="y"))
+    assert fig.axes[0].get_lines()
+
+
+def test_polars_frames_fit_by_column_name():
+    pl = pytest.importorskip("polars")  # installed by the test extra: never skipped in CI
+    frame = pl.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 6.0], "b": [0.0, 1.0, 0.0, 2.0, 1.0]})
+    y = pl.Series("y", [1.0, 2.5, 3.0, 5.5, 6.0])
+    result = gradfit.fit(frame, y)
+    w, _b = gradfit.least_squares(frame.to_numpy(), y.to_numpy())
+    np.testing.assert_allclose(result.w, w, rtol=1e-10)
+    assert result.model.feature_names == ["a", "b"]
+    np.testing.assert_allclose(result.predict(frame.select(["b", "a"])), result.predict(frame))
+    est = gradfit.GDRegressor().fit(frame, y)
+    assert list(est.feature_names_in_) == ["a", "b"]
+
+
+# -- reading: what pyarrow says, in gradfit's words -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("x,y\n1,2\n3,4\n5\n", "line 4: 1 fields where the header has 2"),
+        ("", "is empty"),
+        ("x,y\n1,2\n1e400,3\n", "1e400 overflows float64"),
+        ("x,y\n1,2\n2,-inf\n", "infinite in data row 2"),
+    ],
+    ids=["ragged", "empty", "overflow", "infinite"],
+)
+def test_file_problems_are_named(tmp_path, text, fragment):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(InvalidInputError, match=fragment):
+        gradfit.fit(open_source(path, target="y"))
+
+
+def test_a_single_row_is_said(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("x,y\n1,2\n")
+    with pytest.warns(gradfit.RankDeficiencyWarning, match="1 rows for 2 coefficients"):
+        result = gradfit.fit(open_source(path, target="y"))
+    assert result.predict(np.array([[1.0]]))[0] == pytest.approx(2.0)

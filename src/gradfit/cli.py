@@ -9,14 +9,16 @@ so (``gradfit: warning: ...``) and exits with status 3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from gradfit import __version__
+from gradfit.cli_dask import DASK_HELP, dask_client, dask_source
 from gradfit.cli_flags import (
     _cli_words,
     _fit_args,
@@ -25,11 +27,12 @@ from gradfit.cli_flags import (
     _options,
     _whole,
 )
+from gradfit.cli_progress import ProgressBar, progress_bar
 from gradfit.data import ArraySource, Dataset
 from gradfit.data.datasets import DATASETS
-from gradfit.data.files import (
-    read_table,
-)
+from gradfit.data.files import find_file, read_table
+from gradfit.data.source import Source
+from gradfit.data.stream import SHUFFLE_BUFFER_ROWS, FileSource, FileTable, listing
 from gradfit.data.validation import close_matches
 from gradfit.exceptions import (
     ConvergenceWarning,
@@ -41,7 +44,7 @@ from gradfit.model import Objective
 from gradfit.model.fit_summary import summarize
 from gradfit.modelfile import save
 from gradfit.train import fit
-from gradfit.train.options import OPTIONS, flag_of
+from gradfit.train.options import OPTIONS, FitOptions, flag_of
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -109,6 +112,21 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _stream_args(p: argparse.ArgumentParser, weight: bool = True) -> None:
+    """Flags of the commands that stream a data file."""
+    if weight:
+        p.add_argument("--weight", metavar="COL", help="a column of sample weights (>= 0)")
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="skip rows with a missing, NaN or infinite value in a used column (and say how "
+        "many) instead of stopping at the first",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar on stderr (shown on terminals)"
+    )
+
+
 PLOTS = ("loss", "line", "surface", "surface3d", "rates", "finder", "animation")
 
 
@@ -163,14 +181,61 @@ def _check_output(path: str, flag: str, suffixes: Sequence[str]) -> None:
         )
 
 
+def _source_of(args: argparse.Namespace) -> Source:
+    """The rows of ``args.data``: a file streamed (``FileSource``), a shipped data set in
+    memory; a note on stderr for anything left out unasked."""
+    _check_columns(args)
+    weight = getattr(args, "weight", None)
+    if _shipped(args):
+        if weight is not None:
+            raise InvalidInputError(
+                f"--weight: the shipped data set {args.data!r} has no weight column; leave "
+                "--weight out, or give a file with one"
+            )
+        data = _load(args)
+        return ArraySource(
+            data.X, data.y, feature_names=data.feature_names, target_name=data.target_name
+        )
+    path = find_file(args.data)
+    if args.target is None:
+        columns = FileTable(path, shown=args.data).usable()
+        raise InvalidInputError(
+            f"say which column of {args.data} to predict: --target NAME (one of {listing(columns)})"
+        )
+    source = FileSource(
+        path,
+        args.target,
+        args.features,
+        weight,
+        drop_missing=getattr(args, "drop_missing", False),
+        shuffle_buffer=getattr(args, "shuffle_buffer", None) or SHUFFLE_BUFFER_ROWS,
+        shown=args.data,
+    )
+    _say_left_out(source.notes())
+    return source
+
+
+def _say_left_out(notes: Sequence[str]) -> None:
+    for note in notes:
+        if note.startswith("left out the non-numeric"):
+            note += " (choose the columns with --features)"
+        print(f"gradfit: note: {note}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _progress(
+    args: argparse.Namespace, table: FileTable | None, what: str
+) -> Iterator[ProgressBar | None]:
+    """The progress bar of a command that streams ``table`` (see ``progress_bar``)."""
+    with progress_bar(table, what, quiet=getattr(args, "quiet", False)) as bar:
+        yield bar
+
+
 def _load(args: argparse.Namespace) -> Dataset:
     """The rows to fit, with a note on stderr for anything left out unasked."""
     _check_columns(args)
     loaded = read_table(args.data, target=args.target, features=args.features)
-    for note in loaded.notes():
-        if note.startswith("left out the non-numeric"):
-            note += " (choose the columns with --features)"
-        print(f"gradfit: note: {note}", file=sys.stderr)
+    _say_left_out(loaded.notes())
     return loaded.dataset
 
 
@@ -196,6 +261,15 @@ def _parser() -> argparse.ArgumentParser:
     f = command("fit", "fit y = X w + b by gradient descent")
     _data_args(f)
     _fit_args(f)
+    _stream_args(f)
+    f.add_argument(
+        "--shuffle-buffer",
+        type=_whole(1),
+        metavar="ROWS",
+        help=f"rows that mini-batch epochs over a file mix at once (default "
+        f"{SHUFFLE_BUFFER_ROWS}; a row only meets rows at most this far away in the file)",
+    )
+    f.add_argument("--dask", metavar="local:N|tcp://HOST:PORT", help=DASK_HELP)
     f.add_argument("--history", help="write the history to this .csv or .json file")
     f.add_argument("-o", "--output", help="save the fitted model to this .json file (a model file)")
 
@@ -209,6 +283,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         help="write the predictions to this .csv or .parquet file (default: CSV on stdout)",
     )
+    _stream_args(pr, weight=False)
 
     sm = command("summary", "the statistical summary of a saved model on its training rows")
     sm.add_argument("model", help="a model file written by gradfit fit -o MODEL.json")
@@ -216,6 +291,7 @@ def _parser() -> argparse.ArgumentParser:
         "data", help=f"CSV or Parquet file, or a shipped data set: {', '.join(DATASETS)}"
     )
     sm.add_argument("--target", help="the target column (default: the model's target)")
+    _stream_args(sm)
 
     e = command("explain", "one step written out with your numbers")
     _data_args(e)
@@ -264,18 +340,40 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     if args.output:
         _check_output(args.output, "-o/--output", MODEL_SUFFIXES)
     options = _options(args)
-    data = _load(args)
-    source = ArraySource(
-        data.X, data.y, feature_names=data.feature_names, target_name=data.target_name
-    )
-    result = fit(source, **options.changed())
+    with dask_client(args.dask):
+        _fit_and_report(args, options)
+
+
+def _fit_and_report(args: argparse.Namespace, options: FitOptions) -> None:
+    source = _source_of(args)
+    if args.dask:
+        if not isinstance(source, FileSource):
+            raise InvalidInputError(
+                "--dask reads a data file on the cluster: give a CSV or Parquet file, or "
+                "leave --dask out for a shipped data set"
+            )
+        source = dask_source(source)
+    table = getattr(source, "table", None)
+    with _progress(args, table, "fitting") as bar:
+        kwargs = options.changed()
+        if bar is not None:
+            kwargs["callback"] = bar.fit_step
+        result = fit(source, **kwargs)
+    dropped = getattr(source, "dropped", 0)
+    if dropped:
+        print(
+            f"gradfit: note: skipped {dropped} rows with missing values (--drop-missing); "
+            f"fitted on {source.n_rows}",
+            file=sys.stderr,
+        )
+    names, target = source.feature_names, source.target_name
     terms = "".join(
         (f"{' - ' if w < 0 else ' + '}{abs(w):.6g}" if k else f"{w:.6g}") + f" * {n}"
-        for k, (w, n) in enumerate(zip(result.w, data.feature_names, strict=True))
+        for k, (w, n) in enumerate(zip(result.w, names, strict=True))
     )
     sign = " - " if result.b < 0 else " + "
     intercept = f"{sign}{abs(result.b):.6g}" if options.fit_intercept else " (through the origin)"
-    print(f"{data.target_name} = {terms}{intercept}")
+    print(f"{target} = {terms}{intercept}")
     print(f"loss (mean squared error) = {result.loss:.6g}")
     print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")
     if options.rule.line_search:
@@ -292,17 +390,18 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         else:
             result.history.to_csv(path)
         print(f"history: {len(result.history)} entries written to {path}")
-    if args.output:
-        save(result, args.output, options=options, X=data.X, y=data.y)
-        print(f"model written to {args.output}")
-    print()
-    if result.state.n_rows != source.n_rows:
-        print(
-            f"summary: left out: the fit descended on {result.state.n_rows} of the "
-            f"{source.n_rows} rows (--validation-fraction holds the others out)"
-        )
-    else:
-        print(summarize(result, source).to_text(rewrite=_cli_words))
+    with _progress(args, table, "summarizing"):
+        if args.output:
+            save(result, args.output, options=options, X=source)
+            print(f"model written to {args.output}")
+        print()
+        if result.state.n_rows != source.n_rows:
+            print(
+                f"summary: left out: the fit descended on {result.state.n_rows} of the "
+                f"{source.n_rows} rows (--validation-fraction holds the others out)"
+            )
+        else:
+            print(summarize(result, source).to_text(rewrite=_cli_words))
 
 
 def _cmd_lr(args: argparse.Namespace) -> None:

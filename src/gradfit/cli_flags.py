@@ -100,7 +100,11 @@ def _bool_flag(flag: str) -> str:
 # -- words: the command line names its flags, never Python's arguments ----------------
 
 # Data arguments of load_table that are flags here.
-_DATA_FLAGS = {"target": "--target", "features": "--features"}
+_DATA_FLAGS = {
+    "target": "--target",
+    "features": "--features",
+    "shuffle_buffer": "--shuffle-buffer",
+}
 # Option names safe to rewrite where they stand alone: no English word is spelt so.
 _BARE = re.compile(r"_|^(lr|tol|gtol)$")
 

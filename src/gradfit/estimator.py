@@ -17,7 +17,8 @@ from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
-from gradfit.data.source import ArraySource, Source  # noqa: E402
+from gradfit.data.dask_source import is_dask  # noqa: E402
+from gradfit.data.source import ArraySource, Source, as_source, is_source  # noqa: E402
 from gradfit.model import Curvature, Objective, SufficientStats  # noqa: E402
 from gradfit.model.objective import STATS_MAX_FEATURES  # noqa: E402
 from gradfit.model.stats import SummarySource  # noqa: E402
@@ -307,11 +308,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         """One run of the engine: a new fit (from ``start``, coefficients in original
         units, when given), or the next pass of ``partial_fit`` from ``previous``."""
         options = self._check_params(max_iter)
-        source: Source = ArraySource(
-            X,
-            y,
-            sample_weight=sample_weight,
-            feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])] or None,
+        source: Source = (
+            X
+            if is_source(X)
+            else ArraySource(
+                X,
+                y,
+                sample_weight=sample_weight,
+                feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])] or None,
+            )
         )
         held_out = None
         if stopping and options.validation_fraction is not None:
@@ -325,11 +330,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         schedule = previous.lr if previous is not None else self._schedule(objective, options)
         # Standardized features are centred, so the intercept's optimum is exactly the
         # mean of y: start there.
-        b0 = (
-            float(np.average(y, weights=sample_weight))
-            if self.standardize and self.fit_intercept
-            else 0.0
-        )
+        b0 = 0.0
+        if self.standardize and self.fit_intercept:
+            b0 = (
+                objective.stats_of_rows.y_mean
+                if is_source(X)
+                else float(np.average(y, weights=sample_weight))
+            )
         if objective.path == "stats":
             objective.curvature  # noqa: B018  (cheap here: the theory becomes curvature_)
         # the rule the options chose without a rate keeps being chosen with one
@@ -363,12 +370,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.rank_: int | None = None if rank is None else rank - int(self.fit_intercept)
         self.gap_: float | None = result.report.gap
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GDRegressor:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GDRegressor:
         """Fit by gradient descent until converged (or ``max_iter`` epochs, with a warning).
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or a data source
+            A source (``gradfit.open_source``: a file streamed) brings its own target and
+            weights; dask arrays or DataFrames (with a dask ``y``) stay on their workers.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
             Weights of the weighted mean squared error; integer weights equal
@@ -379,11 +388,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self
         """
         self._check_params()
-        X, y, sample_weight = self._validate(X, y, sample_weight, reset=True)
+        if is_source(X) or is_dask(X):  # a file or dask collections: streamed, never whole
+            X = self._take_source(X, y, sample_weight)
+        else:
+            X, y, sample_weight = self._validate(X, y, sample_weight, reset=True)
         # warm_start: the previous coefficients are the starting point, as in scikit-learn;
         # every parameter set since (rate, rule, scaling) applies
         start = None
-        if self.warm_start and getattr(self, "coef_", np.empty(0)).shape == (X.shape[1],):
+        if self.warm_start and getattr(self, "coef_", np.empty(0)).shape == (self.n_features_in_,):
             start = (self.coef_, self.intercept_)
         result, objective, options = self._run(
             X,
@@ -397,6 +409,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self._store(result, accumulate=False)
         self._warn_if_short(result, objective, options)
         return self
+
+    def _take_source(self, source: Any, y: Any, sample_weight: Any) -> Any:
+        """A data source as ``X`` (it brings its own target, weights and names), or dask
+        collections (which become one)."""
+        source = as_source(source, y, sample_weight=sample_weight)  # a source's given twice: error
+        self.n_features_in_ = source.n_features
+        self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
+        return source
 
     def _warn_if_short(self, result: FitResult, objective: Objective, options: FitOptions) -> None:
         if stopped_short(result, options):

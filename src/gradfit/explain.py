@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.data.batching import resolve_batch_size, steps_per_epoch
-from gradfit.data.source import as_source
+from gradfit.data.source import Batch, in_memory, is_source
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model import Objective
@@ -294,7 +294,7 @@ class StepExplanation:
 
 def explain(
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
     step: int = 0,
     feature_names: list[str] | None = None,
@@ -333,7 +333,7 @@ def explain(
             "explain writes out the formulas of the rules it knows; a chain of transforms "
             "has none to show: register it as an UpdateRule, or explain a named rule"
         )
-    source = as_source(X, y, sample_weight=sample_weight, feature_names=feature_names)
+    source = in_memory(X, y, sample_weight=sample_weight, feature_names=feature_names)
     objective = objective_for(source, options)
     captured: list[StepRecord] = []
 
@@ -362,7 +362,8 @@ def explain(
             f"({result.stop}): steps count from 0, so choose a step below "
             f"{result.n_steps}, or {more}"
         )
-    return explain_record(objective, captured[0], options.rule, target_name)
+    target = source.target_name if is_source(X) else target_name
+    return explain_record(objective, captured[0], options.rule, target)
 
 
 def explain_record(
@@ -370,6 +371,7 @@ def explain_record(
 ) -> StepExplanation:
     """The explanation of a step the engine reported through ``run(on_step=...)``."""
     rows = r.rows
+    assert not isinstance(rows, Batch)  # explain holds its rows in memory (``in_memory``)
     batch = objective.source.rows(rows)
     xb = objective.scaling.apply(dense_rows(batch.X, 0, batch.X.shape[0]))
     yb, weights = batch.y, batch.weight

@@ -197,13 +197,14 @@ class SavedModel:
 
 def fingerprint(
     X: Any,
-    y: Any,
+    y: Any = None,
     sample_weight: Any = None,
     *,
     feature_names: list[str] | None = None,
     target_name: str = "y",
 ) -> dict[str, Any]:
-    """What identifies the rows a model was fitted to, without holding them.
+    """What identifies the rows a model was fitted to (arrays, or a data source as ``X``),
+    without holding them.
 
     The SHA-256 is of the sufficient statistics' float64 bytes (weight, means,
     cross-products): the same rows give the same digest.
@@ -212,22 +213,28 @@ def fingerprint(
     >>> fingerprint(X, y)["sha256"] == fingerprint(X.copy(), y.copy())["sha256"]
     True
     """
-    Xa = as_features(X)
-    ya = np.asarray(y, dtype=np.float64).ravel()
-    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
-    if ya.shape[0] != Xa.shape[0] or (sw is not None and sw.shape[0] != Xa.shape[0]):
-        raise InvalidInputError(
-            f"X has {Xa.shape[0]} rows, y {ya.shape[0]}"
-            + ("" if sw is None else f", sample_weight {sw.shape[0]}")
-            + ": pass the rows the model was fitted to"
-        )
-    stats = SufficientStats.from_arrays(Xa, ya, sw)
+    if y is None and hasattr(X, "chunks"):  # a source: its statistics (one pass, kept)
+        rows = int(X.n_rows)
+        stats = SufficientStats.from_source(X)
+        feature_names = feature_names or list(X.feature_names)
+    else:
+        Xa = as_features(X)
+        ya = np.asarray(y, dtype=np.float64).ravel()
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+        if ya.shape[0] != Xa.shape[0] or (sw is not None and sw.shape[0] != Xa.shape[0]):
+            raise InvalidInputError(
+                f"X has {Xa.shape[0]} rows, y {ya.shape[0]}"
+                + ("" if sw is None else f", sample_weight {sw.shape[0]}")
+                + ": pass the rows the model was fitted to"
+            )
+        rows = int(Xa.shape[0])
+        stats = SufficientStats.from_arrays(Xa, ya, sw)
     digest = hashlib.sha256()
     for part in stats:
         digest.update(np.ascontiguousarray(part, dtype="<f8").tobytes())
-    names = feature_names or [f"x{j}" for j in range(Xa.shape[1])]
+    names = feature_names or [f"x{j}" for j in range(stats.n_features)]
     return {
-        "rows": int(Xa.shape[0]),
+        "rows": rows,
         "feature_names": [str(n) for n in names],
         "target_name": str(target_name),
         "sha256": digest.hexdigest(),
@@ -253,7 +260,8 @@ def save(
     options : FitOptions or dict, optional
         The options it was fitted with (a ``FitOptions`` is saved as ``changed()``).
     X, y, sample_weight : optional
-        The training rows: saved as a fingerprint (``fingerprint``), never the rows.
+        The training rows (or a data source as ``X``): saved as a fingerprint
+        (``fingerprint``), never the rows.
     data_fingerprint : dict, optional
         A fingerprint computed before (instead of ``X`` and ``y``).
     """
@@ -267,8 +275,10 @@ def save(
         )
     if not (np.all(np.isfinite(model.w)) and math.isfinite(model.b)):
         raise InvalidInputError("the model's coefficients are not finite: nothing to save")
-    if (X is None) != (y is None):
-        raise InvalidInputError("pass both X and y (the training rows), or neither")
+    if (X is None) != (y is None) and not hasattr(X, "chunks"):
+        raise InvalidInputError(
+            "pass both X and y (the training rows), a data source as X, or neither"
+        )
     if X is not None and data_fingerprint is not None:
         raise InvalidInputError("pass X and y or data_fingerprint, not both")
     data: dict[str, Any] | None = None

@@ -18,7 +18,7 @@ import numpy as np
 
 from gradfit.data.batching import resolve_batch_size
 from gradfit.data.io import atomic_path
-from gradfit.data.source import ArraySource
+from gradfit.data.source import as_source, in_memory, is_source
 from gradfit.exceptions import InvalidInputError, require
 from gradfit.model import Objective
 from gradfit.surface import optimum, surface_grid
@@ -61,7 +61,8 @@ def save(fig: Any, path: str | os.PathLike[str]) -> Path:
 
 def _objective(X: Any, y: Any, result: FitResult) -> Objective:
     """The objective ``result`` descended on, for the surface and the optimum."""
-    source = ArraySource(X, y, feature_names=result.model.feature_names)
+    # a streamed file stays streamed: the surface and the optimum need its statistics only
+    source = as_source(X, y, feature_names=None if is_source(X) else result.model.feature_names)
     return Objective(source, scaling=result.scaling, fit_intercept=result.model.fit_intercept)
 
 
@@ -92,7 +93,7 @@ def loss_curve(result: FitResult, X: Any = None, y: Any = None) -> Any:
     ax = fig.axes[0]
     h = result.history
     ax.plot(h.step, h.loss, marker=".", markersize=3, label="loss J")
-    if X is not None and y is not None:
+    if X is not None and (y is not None or is_source(X)):
         best = optimum(_objective(X, y, result))[1]
         ax.axhline(best, color="k", linestyle="--", label=f"least-squares minimum {best:.4g}")
     ax.set_yscale("log")
@@ -194,7 +195,7 @@ def _sweep_setup(
             f"{', '.join(given)} cannot be given to this plot, which sets them itself: "
             "leave them out"
         )
-    source = ArraySource(X, y, feature_names=fit_args.pop("feature_names", None))
+    source = in_memory(X, y, feature_names=fit_args.pop("feature_names", None))
     options = options_of({"standardize": standardize, **fit_args}, "the plot")
     objective = objective_for(source, options)
     return (

@@ -11,11 +11,23 @@ resumes on exactly the batches it would have met, in any process.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from gradfit.data.source import Batch
 
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["epoch_order", "new_seed", "resolve_batch_size", "steps_per_epoch"]
+__all__ = [
+    "epoch_order",
+    "new_seed",
+    "resolve_batch_size",
+    "steps_per_epoch",
+    "streamed_batches",
+]
 
 
 def resolve_batch_size(batch_size: int | None, n: int) -> int:
@@ -69,3 +81,56 @@ def epoch_order(n: int, *, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
     if not shuffle:
         return np.arange(n)
     return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def streamed_batches(
+    chunks: Iterable[Batch], batch_size: int, *, buffer: int, rng: np.random.Generator | None
+) -> Iterator[Batch]:
+    """Batches of ``batch_size`` rows from chunks streamed in order, mixed by a buffer.
+
+    With ``rng``, rows gather in a buffer of at least ``buffer`` rows, which is permuted
+    and cut into batches; the rows left over (fewer than a batch) wait for the next
+    buffer-full. Without it, batches are consecutive rows. Every batch but the last of
+    the stream is full, so an epoch of ``n`` rows has ``ceil(n / batch_size)`` batches.
+
+    >>> from gradfit.data.source import Batch
+    >>> parts = [Batch(np.arange(3.0)[:, None], np.arange(3.0), None)] * 3
+    >>> [len(b.y) for b in streamed_batches(parts, 4, buffer=5, rng=None)]
+    [4, 4, 1]
+    """
+    size = max(buffer, batch_size) if rng is not None else batch_size
+    pending: list[Batch] = []
+    held = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        held += len(chunk.y)
+        if held < size:
+            continue
+        mixed = _mix(pending, held, rng)
+        keep = held - held % batch_size
+        for start in range(0, keep, batch_size):
+            yield _take(mixed, slice(start, start + batch_size))
+        pending = [_take(mixed, slice(keep, held))] if keep < held else []
+        held -= keep
+    if held:
+        mixed = _mix(pending, held, rng)
+        for start in range(0, held, batch_size):
+            yield _take(mixed, slice(start, start + batch_size))
+
+
+def _mix(parts: list[Batch], held: int, rng: np.random.Generator | None) -> Batch:
+    from gradfit.data.source import Batch
+
+    if len(parts) == 1:
+        whole = parts[0]
+    else:
+        weight = None if parts[0].weight is None else np.concatenate([p.weight for p in parts])
+        whole = Batch(
+            np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]), weight
+        )
+    return whole if rng is None else _take(whole, rng.permutation(held))
+
+
+def _take(batch: Batch, idx: np.ndarray | slice) -> Batch:
+    weight = None if batch.weight is None else batch.weight[idx]
+    return type(batch)(batch.X[idx], batch.y[idx], weight)

@@ -1,19 +1,18 @@
-"""Tables from files: CSV with the standard library, Parquet with pyarrow (optional).
+"""Tables for fitting in memory: shipped data sets, data files, uploaded CSV text.
 
+Files are read by pyarrow, through the same reader that streams them
+(``gradfit.data.stream``); uploads arrive as bytes and are parsed by pyarrow too.
 Whatever is wrong with a file gets one message that names the file, the column and the
-row, and says what to do: a duplicate or missing column name, a value that is not a
-number or overflows float64, a file that is not CSV or not Parquet. Whatever is left
-out of a table without being asked for (a row index written by pandas, non-numeric
-columns when the features are chosen by default) is said, never silent: in
-``LoadedTable`` and in the data set's description.
+row, and says what to do. Whatever is left out of a table without being asked for (a
+row index written by pandas, non-numeric columns when the features are chosen by
+default) is said, never silent: in ``LoadedTable`` and in the data set's description.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
+import io
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,6 +20,16 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradfit.data.datasets import DATASETS, Dataset, load_dataset
+from gradfit.data.stream import (
+    FileSource,
+    FileTable,
+    check_header,
+    counts_rows,
+    index_error,
+    left_out_notes,
+    listing,
+    unnamed,
+)
 from gradfit.data.validation import check_columns, close_matches
 from gradfit.exceptions import InvalidInputError, require
 
@@ -28,6 +37,7 @@ __all__ = [
     "LoadedTable",
     "check_columns",
     "close_matches",
+    "find_file",
     "load_table",
     "numeric_columns",
     "parse_csv",
@@ -35,12 +45,8 @@ __all__ = [
     "table_from_columns",
 ]
 
-# How pandas names a column without a header when it reads a CSV ("Unnamed: 0").
-_PANDAS_UNNAMED = re.compile(r"Unnamed: \d+")
 # Values a CSV cell may hold for "missing".
 _MISSING = ("", "NA", "NaN", "nan", "N/A", "NULL", "null")
-_PARQUET = (".parquet", ".pq")
-_PARQUET_MAGIC = b"PAR1"
 
 
 class LoadedTable(NamedTuple):
@@ -66,186 +72,43 @@ class LoadedTable(NamedTuple):
 
     def notes(self) -> list[str]:
         """What was left out, in words (empty when nothing was)."""
-        return _notes(self.source, self.index_column, self.non_numeric)
+        return left_out_notes(self.source, self.index_column, self.non_numeric)
 
 
-def _notes(name: str, index_column: str | None, non_numeric: Sequence[str]) -> list[str]:
-    out = []
-    if index_column is not None:
-        if _unnamed(index_column):
-            out.append(
-                f"left out the first column of {name}: it has no name and numbers the rows, "
-                "a row index, not data"
-            )
-        else:
-            out.append(
-                f"left out the column {index_column!r} of {name}: pandas stored it as the row "
-                "index, not data"
-            )
-    if non_numeric:
-        s = "s" if len(non_numeric) > 1 else ""
-        out.append(
-            f"left out the non-numeric column{s} of {name}: {', '.join(map(repr, non_numeric))}"
-        )
-    return out
-
-
-def _listing(columns: Sequence[str], limit: int = 20) -> str:
-    """Column names for a message: the first ``limit``, then how many more."""
-    shown = ", ".join(map(repr, columns[:limit]))
-    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
-
-
-def _unnamed(column: str) -> bool:
-    """A column without a real name: empty, or as pandas names those ("Unnamed: 0")."""
-    return column == "" or _PANDAS_UNNAMED.fullmatch(column) is not None
-
-
-def _read_bytes(path: Path, shown: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot read {shown}: {exc.strerror or exc}: check the path and its permissions"
-        ) from None
-
-
-def _read_csv(path: Path, shown: str) -> dict[str, list[str]]:
-    content = _read_bytes(path, shown)
-    if content.startswith(_PARQUET_MAGIC):
-        raise InvalidInputError(f"{shown} is a Parquet file, not CSV: give it a .parquet name")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            f"{shown} is not a text CSV file (it holds binary data): save it as UTF-8 CSV, "
-            "or as Parquet with a .parquet name"
-        ) from None
-    return parse_csv(text, shown)
-
-
-def parse_csv(text: str, name: str = "the file") -> dict[str, list[str]]:
-    """Columns of a comma-separated text with a header line, as strings.
+def parse_csv(content: bytes | str, name: str = "the file") -> dict[str, list[Any]]:
+    """Columns of a comma-separated text with a header line (pyarrow reads it).
 
     Every column needs its own name; only the first may have none (a row index, as
     pandas writes one: ``table_from_columns`` checks it holds 0, 1, 2, ...).
 
     >>> parse_csv("a,b\\n1,2\\n3,4\\n")
-    {'a': ['1', '3'], 'b': ['2', '4']}
+    {'a': [1, 3], 'b': [2, 4]}
     >>> parse_csv("x,x,y\\n1,2,3\\n")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     gradfit.exceptions.InvalidInputError: the file has more than one column named 'x' ...
     """
-    if "\x00" in text:
+    pa = require("pyarrow.csv", "data")
+    data = content.encode() if isinstance(content, str) else content
+    if b"\x00" in data:
         raise InvalidInputError(f"{name} is not a text CSV file: save it as UTF-8 CSV")
     try:
-        rows = list(csv.reader(text.splitlines()))
-    except csv.Error as exc:
-        raise InvalidInputError(f"{name} is not valid CSV ({exc}): save it as CSV") from None
-    if len(rows) < 2:
-        raise InvalidInputError(f"{name} has no data rows: it needs a header line and data")
-    header = [h.strip() for h in rows[0]]
-    width = len(header)
-    if width == 1 and (sep := _other_separator(rows[0][0])):
-        raise InvalidInputError(
-            f"{name} seems to be separated by {sep}: gradfit reads comma-separated files, "
-            "save it with commas"
-        )
-    _check_header(header, name)
-    for i, row in enumerate(rows[1:], start=2):
-        if row and len(row) != width:
+        table = pa.read_csv(io.BytesIO(data))
+    except Exception as exc:  # pyarrow's ArrowInvalid: empty, ragged rows, bad quoting
+        detail = " ".join(str(exc).split())[:200].replace("CSV parse error: ", "")
+        if "Empty CSV file" in detail:
             raise InvalidInputError(
-                f"{name}, line {i}: {len(row)} fields where the header has {width}: "
-                f"check the delimiter (gradfit reads comma-separated files)"
-            )
-    body = [r for r in rows[1:] if r]
-    if not body:
-        raise InvalidInputError(f"{name} has no data rows: it needs a header line and data")
-    return {name: [r[j].strip() for r in body] for j, name in enumerate(header)}
-
-
-def _other_separator(header: str) -> str:
-    for sep, words in (("\t", "tabs"), (";", "semicolons"), ("|", "vertical bars")):
-        if sep in header:
-            return words
-    return ""
-
-
-def _check_header(header: Sequence[str], name: str) -> None:
-    """Each column named once; a column without a name only first (a row index)."""
-    seen: dict[str, list[int]] = {}
-    for j, column in enumerate(header, start=1):
-        seen.setdefault(column, []).append(j)
-    nameless = [j for j, column in enumerate(header, start=1) if column == "" and j > 1]
-    if nameless:
-        which = ", ".join(map(str, nameless))
-        s = "s" if len(nameless) > 1 else ""
+                f"{name} has no data rows: it needs a header line and data"
+            ) from None
         raise InvalidInputError(
-            f"column{s} {which} of {name} ha{'ve' if s else 's'} no name in the header line: "
-            f"name {'them' if s else 'it'} (or delete {'them' if s else 'it'})"
-        )
-    twice = {c: js for c, js in seen.items() if len(js) > 1}
-    if twice:
-        what = "; ".join(f"{c!r} (columns {', '.join(map(str, js))})" for c, js in twice.items())
-        raise InvalidInputError(
-            f"{name} has more than one column named {what}: rename them so that each "
-            "column has its own name"
-        )
-
-
-def _read_parquet(path: Path, shown: str) -> tuple[dict[str, list[object]], list[str]]:
-    """The columns of a Parquet file, and which of them pandas stored as its index."""
-    pq = require("pyarrow.parquet", "data")
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot read {shown}: {exc.strerror or exc}: check the path and its permissions"
+            f"{name} is not valid CSV ({detail}): check the delimiter (gradfit reads "
+            "comma-separated files)"
         ) from None
-    if magic != _PARQUET_MAGIC:
-        looks = _looks_like_text(path)
-        raise InvalidInputError(
-            f"{shown} is not a valid Parquet file (it does not start with Parquet's marker)"
-            + (": it looks like text, if it is CSV give it a .csv name" if looks else "")
-            + ("" if looks else ": check that it was written as Parquet, and completely")
-        )
-    try:
-        parquet = pq.ParquetFile(path)
-        names = [str(n) for n in parquet.schema_arrow.names]
-    except Exception as exc:  # pyarrow's errors: ArrowInvalid, ArrowIOError, OSError...
-        raise _not_parquet(shown, exc) from None
-    _check_header([n for n in names if n != ""], shown)
-    try:
-        table = parquet.read()
-    except Exception as exc:
-        raise _not_parquet(shown, exc) from None
-    index: list[str] = []
-    pandas_meta = table.schema.pandas_metadata or {}
-    for entry in pandas_meta.get("index_columns", []):
-        if isinstance(entry, str) and entry in names:
-            index.append(entry)
-    columns = {name: table.column(j).to_pylist() for j, name in enumerate(names)}
-    return columns, index
-
-
-def _not_parquet(shown: str, exc: Exception) -> InvalidInputError:
-    detail = " ".join(str(exc).split())[:200]
-    return InvalidInputError(
-        f"{shown} is not a valid Parquet file ({detail}): it may be truncated or corrupt, "
-        "write it again"
-    )
-
-
-def _looks_like_text(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-        head.decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return b"\x00" not in head
+    header = [str(c).strip() for c in table.column_names]
+    check_header(header, name)
+    if table.num_rows == 0:
+        raise InvalidInputError(f"{name} has no data rows: it needs a header line and data")
+    return {column: table.column(j).to_pylist() for j, column in enumerate(header)}
 
 
 def _column(values: Sequence[object], name: str, source: str) -> np.ndarray:
@@ -316,20 +179,29 @@ def read_table(
     shown = os.fspath(source)
     if shown.lower() in DATASETS:
         return LoadedTable(_load_shipped(shown.lower(), target, features), source=shown)
+    path = find_file(source)
+    if target is None:
+        columns = FileTable(path, shown).usable()
+        raise InvalidInputError(
+            f"say which column of {shown} to predict: target='NAME' (one of {listing(columns)})"
+        )
+    rows = FileSource(path, target, features, shown=shown)
+    batch = rows.rows(None)
+    description = "; ".join([shown, *rows.notes()])
+    dataset = Dataset(batch.X, batch.y, rows.feature_names, target, description)
+    return LoadedTable(dataset, rows.index_column, rows.non_numeric, shown)
+
+
+def find_file(source: str | os.PathLike[str]) -> Path:
+    """The path of a data file or a folder of Parquet files; a missing one is an error
+    that names the data sets and files with close names."""
     path = Path(source)
-    if path.is_dir():
-        raise InvalidInputError(f"{shown} is a folder: give a CSV or Parquet file")
     if not path.exists():
         raise InvalidInputError(
-            f"no such file or data set: {shown}{_near_names(path)}: give a CSV or Parquet "
-            f"path, or one of {', '.join(DATASETS)}"
+            f"no such file or data set: {os.fspath(source)}{_near_names(path)}: give a CSV "
+            f"or Parquet path, a folder of Parquet files, or one of {', '.join(DATASETS)}"
         )
-    raw: dict[str, list[Any]]
-    if path.suffix.lower() in _PARQUET:
-        raw, index = _read_parquet(path, shown)
-    else:
-        raw, index = dict(_read_csv(path, shown)), []
-    return _choose(raw, shown, target, features, index)
+    return path
 
 
 def _near_names(path: Path) -> str:
@@ -384,7 +256,7 @@ def _choose(
     if target is None:
         raise InvalidInputError(
             f"say which column of {name} to predict: target='NAME'"
-            + (f" (one of {_listing(list(raw))})" if raw else "")
+            + (f" (one of {listing(list(raw))})" if raw else "")
         )
     check_columns(target, features, name)
     index_column = _index_column(raw, name, index)
@@ -394,7 +266,7 @@ def _choose(
         if col not in usable:
             raise InvalidInputError(
                 f"{name} has no column {col!r}{close_matches(col, usable)}: choose from "
-                f"{_listing(usable)}"
+                f"{listing(usable)}"
             )
     non_numeric: list[str] = []
     if features is None:
@@ -412,7 +284,7 @@ def _choose(
     _check_missing(cols, name)
     X = np.column_stack([cols[c] for c in features])
     y = cols[target]
-    notes = _notes(name, index_column, non_numeric)
+    notes = left_out_notes(name, index_column, non_numeric)
     description = "; ".join([name, *notes])
     dataset = Dataset(X, y, list(features), target, description)
     return LoadedTable(dataset, index_column, tuple(non_numeric), name)
@@ -427,31 +299,14 @@ def _index_column(raw: dict[str, list[Any]], name: str, index: Sequence[str]) ->
     """
     columns = list(raw)
     for j, column in enumerate(columns):
-        if not _unnamed(column) or column in index:
+        if not unnamed(column) or column in index:
             continue
-        if j == 0 and not index and _counts_rows(raw[column]):
+        if j == 0 and not index and counts_rows(raw[column]):
             continue
-        label = "has no name" if column == "" else f"has no name (pandas calls it {column!r})"
-        where = "the first column" if j == 0 else f"column {j + 1}"
-        raise InvalidInputError(
-            f"{where} of {name} {label} and is not a row index (0, 1, 2, ...): "
-            "name it in the header line, or delete it"
-        )
+        raise index_error(name, column, j)
     if index:
         return index[0]
-    return columns[0] if columns and _unnamed(columns[0]) else None
-
-
-def _counts_rows(values: Sequence[object]) -> bool:
-    """Whether ``values`` are 0, 1, ..., n-1 (or 1, ..., n): a row index."""
-    if not values:
-        return False
-    try:
-        numbers = [float(v) for v in values]  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return False
-    start = numbers[0]
-    return start in (0.0, 1.0) and all(v == start + i for i, v in enumerate(numbers))
+    return columns[0] if columns and unnamed(columns[0]) else None
 
 
 def _check_missing(cols: dict[str, np.ndarray], name: str) -> None:
@@ -476,7 +331,7 @@ def numeric_columns(raw: dict[str, list[Any]]) -> list[str]:
     ['b']
     """
     first = next(iter(raw), None)
-    index = first if first is not None and _unnamed(first) and _counts_rows(raw[first]) else None
+    index = first if first is not None and unnamed(first) and counts_rows(raw[first]) else None
     return [c for c, values in raw.items() if c != index and _is_numeric(values)]
 
 

@@ -17,7 +17,16 @@ import numpy as np
 from gradfit.data.validation import check_xy, dense_rows, feature_names_of, is_sparse
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["ArraySource", "Batch", "Source", "as_source", "check_range", "check_weights"]
+__all__ = [
+    "ArraySource",
+    "Batch",
+    "Source",
+    "as_source",
+    "check_range",
+    "check_weights",
+    "in_memory",
+    "is_source",
+]
 
 # Rows per chunk: about 32 MiB of float64 values, whatever the width.
 CHUNK_VALUES = 2**22
@@ -210,8 +219,7 @@ def as_source(
     >>> as_source(s) is s
     True
     """
-    # duck-typed (a runtime Protocol check costs more than a small fit's steps)
-    if hasattr(X, "chunks") and hasattr(X, "rows") and not hasattr(X, "shape"):
+    if is_source(X):
         given = [
             name
             for name, value in (
@@ -228,6 +236,12 @@ def as_source(
                 f"leave out {', '.join(given)}"
             )
         return X
+    if type(X).__module__.split(".")[0] in ("dask", "dask_expr"):  # without importing dask
+        from gradfit.data.dask_source import DaskSource
+
+        return DaskSource(
+            X, y, sample_weight=sample_weight, feature_names=feature_names, target_name=target_name
+        )
     if y is None:
         raise InvalidInputError("y is missing: pass the target values, one per row of X")
     return ArraySource(
@@ -236,4 +250,37 @@ def as_source(
         sample_weight=sample_weight,
         feature_names=feature_names,
         target_name=target_name or "y",
+    )
+
+
+def is_source(X: Any) -> bool:
+    """Whether ``X`` is a data source (duck-typed: a runtime Protocol check costs more
+    than a small fit's steps)."""
+    return hasattr(X, "chunks") and hasattr(X, "rows") and not hasattr(X, "shape")
+
+
+def in_memory(
+    X: Any,
+    y: Any = None,
+    *,
+    sample_weight: Any = None,
+    feature_names: Sequence[str] | None = None,
+) -> ArraySource:
+    """The rows of ``X, y`` held in memory: a source's rows at once (a streamed file that
+    fits; a larger one says so), or arrays as given. For the front ends that show rows
+    (explain, plots).
+
+    >>> in_memory([[1.0], [2.0]], [1.0, 2.0]).n_rows
+    2
+    """
+    source = as_source(X, y, sample_weight=sample_weight, feature_names=feature_names)
+    if isinstance(source, ArraySource):
+        return source
+    batch = source.rows(None)
+    return ArraySource(
+        batch.X,
+        batch.y,
+        sample_weight=batch.weight,
+        feature_names=source.feature_names,
+        target_name=source.target_name,
     )

@@ -3,36 +3,48 @@
 A ``FileSource`` never holds a whole file: it reads record batches of a few MB and hands
 the engine dense chunks (``chunks()``), from which full-batch descent builds its exact
 sufficient statistics in one pass (then each step costs O(d^2), whatever the size of the
-file) and the exact-gradient refinement streams its residuals. Only a file small enough
-to fit ``IN_MEMORY_VALUES`` values is handed over whole (``rows(None)``), for the row
-path and the yardsticks.
+file) and the exact-gradient refinement streams its residuals. Mini-batches come from
+``batches()``: the file once per epoch through a seeded shuffle buffer. Only a file small
+enough to fit ``IN_MEMORY_VALUES`` values is handed over whole (``rows(None)``), for the
+row path and the yardsticks.
 
-pyarrow is imported on first use (``pip install 'gradfit[data]'``).
+``FileTable`` is the reader beneath: the file's columns, checked once (names, a row index
+that pandas or R wrote, which columns are numeric), and float64 blocks of chosen columns
+with every bad value named by column and data row. ``gradfit predict`` streams through it
+too. pyarrow is imported on first use (``pip install 'gradfit[data]'``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gradfit.data.batching import streamed_batches
 from gradfit.data.source import Batch
 from gradfit.data.validation import check_columns, close_matches
 from gradfit.exceptions import InvalidInputError
 
-__all__ = ["FileSource", "open_source"]
+__all__ = ["FileSource", "FileTable", "check_header", "left_out_notes", "open_source"]
 
 # Record batches of about this many bytes of text (CSV) or rows (Parquet).
 BLOCK_BYTES = 1 << 22
 PARQUET_BATCH_ROWS = 65_536
 # A file with at most this many values may be handed over whole.
 IN_MEMORY_VALUES = 1 << 24
+# Rows a mini-batch epoch mixes at once (see ``FileSource.batches``).
+SHUFFLE_BUFFER_ROWS = 1 << 16
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".csv.gz", ".txt", ".tsv")
+_PARQUET_MAGIC = b"PAR1"
 _ARROW_VALUE = re.compile(r"column #(\d+).*?invalid value '([^']*)'", re.S)
+_RAGGED = re.compile(r"Expected (\d+) columns, got (\d+)")
+# How pandas names a column without a header when it reads a CSV ("Unnamed: 0").
+_PANDAS_UNNAMED = re.compile(r"Unnamed: \d+")
 
 
 def _pyarrow() -> Any:
@@ -45,6 +57,508 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
+# -- names ------------------------------------------------------------------------------------
+
+
+def unnamed(column: str) -> bool:
+    """A column without a real name: empty, or as pandas names those ("Unnamed: 0")."""
+    return column == "" or _PANDAS_UNNAMED.fullmatch(column) is not None
+
+
+def listing(columns: Sequence[str], limit: int = 20) -> str:
+    """Column names for a message: the first ``limit``, then how many more."""
+    shown = ", ".join(map(repr, columns[:limit]))
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+
+
+def check_header(header: Sequence[str], name: str) -> None:
+    """Each column named once; a column without a name only first (a row index).
+
+    >>> check_header(["x", "x", "y"], "t.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gradfit.exceptions.InvalidInputError: t.csv has more than one column named 'x' (columns 1, 2)...
+    """
+    seen: dict[str, list[int]] = {}
+    for j, column in enumerate(header, start=1):
+        seen.setdefault(column, []).append(j)
+    nameless = [j for j, column in enumerate(header, start=1) if column == "" and j > 1]
+    if nameless:
+        which = ", ".join(map(str, nameless))
+        s = "s" if len(nameless) > 1 else ""
+        raise InvalidInputError(
+            f"column{s} {which} of {name} ha{'ve' if s else 's'} no name in the header line: "
+            f"name {'them' if s else 'it'} (or delete {'them' if s else 'it'})"
+        )
+    twice = {c: js for c, js in seen.items() if len(js) > 1}
+    if twice:
+        what = "; ".join(f"{c!r} (columns {', '.join(map(str, js))})" for c, js in twice.items())
+        raise InvalidInputError(
+            f"{name} has more than one column named {what}: rename them so that each "
+            "column has its own name"
+        )
+    if len(header) == 1 and (sep := _other_separator(header[0])):
+        raise InvalidInputError(
+            f"{name} seems to be separated by {sep}: gradfit reads comma-separated files, "
+            "save it with commas"
+        )
+
+
+def _other_separator(header: str) -> str:
+    for sep, words in (("\t", "tabs"), (";", "semicolons"), ("|", "vertical bars")):
+        if sep in header:
+            return words
+    return ""
+
+
+def left_out_notes(name: str, index_column: str | None, non_numeric: Sequence[str]) -> list[str]:
+    """What was left out of a table without being asked for, in words."""
+    out = []
+    if index_column is not None:
+        if unnamed(index_column):
+            out.append(
+                f"left out the first column of {name}: it has no name and numbers the rows, "
+                "a row index, not data"
+            )
+        else:
+            out.append(
+                f"left out the column {index_column!r} of {name}: pandas stored it as the row "
+                "index, not data"
+            )
+    if non_numeric:
+        s = "s" if len(non_numeric) > 1 else ""
+        out.append(
+            f"left out the non-numeric column{s} of {name}: {', '.join(map(repr, non_numeric))}"
+        )
+    return out
+
+
+def counts_rows(values: Sequence[object]) -> bool:
+    """Whether ``values`` are 0, 1, ..., n-1 (or 1, ..., n): a row index."""
+    if not values:
+        return False
+    try:
+        numbers = [float(v) for v in values]  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
+    start = numbers[0]
+    return start in (0.0, 1.0) and all(v == start + i for i, v in enumerate(numbers))
+
+
+def index_error(name: str, column: str, j: int) -> InvalidInputError:
+    """A column without a name that is not a row index: it must be named to be used."""
+    label = "has no name" if column == "" else f"has no name (pandas calls it {column!r})"
+    where = "the first column" if j == 0 else f"column {j + 1}"
+    return InvalidInputError(
+        f"{where} of {name} {label} and is not a row index (0, 1, 2, ...): "
+        "name it in the header line, or delete it"
+    )
+
+
+# -- the reader -------------------------------------------------------------------------------
+
+
+class FileTable:
+    """The columns of a data file (or a folder of Parquet files), read in record batches.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` / ``.csv.gz`` file, a ``.parquet`` file, or a folder of ``.parquet`` files.
+    shown : str, optional
+        The name messages use (default: ``path`` as given).
+
+    Attributes
+    ----------
+    columns : list of str
+        Every column, as the file names them.
+    numeric : list of str
+        The columns that hold numbers (or nothing), but a row index.
+    index_column : str or None
+        A row index written by pandas or R, which is never a default feature.
+    on_progress : callable or None
+        Called with ``(rows, bytes)`` read after each record batch (a progress bar;
+        bytes are 0 for Parquet).
+    """
+
+    def __init__(self, path: str | Path, shown: str | None = None) -> None:
+        self.path = Path(path)
+        self.shown = shown if shown is not None else str(path)
+        self.files = _data_files(self.path, self.shown)
+        self.format = "parquet" if self.files[0].name.lower().endswith(_PARQUET) else "csv"
+        self.on_progress: Callable[[int, int], None] | None = None
+        pa = _pyarrow()
+        schema, index = self._schema()
+        self.columns = [str(n) for n in schema.names]
+        check_header([c for c in self.columns if c != ""] if index else self.columns, self.shown)
+        self.index_column = self._index_column(index)
+        self.numeric = [
+            f.name
+            for f in schema
+            if f.name != self.index_column
+            and (
+                pa.types.is_integer(f.type)
+                or pa.types.is_floating(f.type)
+                or pa.types.is_null(f.type)
+            )
+        ]
+
+    @property
+    def size(self) -> tuple[int, str] | None:
+        """How much a pass reads, for a progress bar: ``(bytes, "bytes")`` of a plain CSV,
+        ``(rows, "rows")`` of Parquet; None when unknown (compressed CSV)."""
+        pa = _pyarrow()
+        if self.format == "parquet":
+            rows = 0
+            for file in self.files:
+                with pa.parquet.ParquetFile(file) as pf:
+                    rows += pf.metadata.num_rows
+            return rows, "rows"
+        if self.files[0].name.lower().endswith(".gz"):
+            return None
+        return sum(f.stat().st_size for f in self.files), "bytes"
+
+    def usable(self, chosen: Sequence[str] = ()) -> list[str]:
+        """The columns that may be used: all but a row index not asked for by name."""
+        return [c for c in self.columns if c != self.index_column or c in chosen]
+
+    def require(self, names: Sequence[str], usable: Sequence[str] | None = None) -> None:
+        """Every name a column of the file, else an error with the closest names."""
+        usable = self.usable(names) if usable is None else usable
+        for name in names:
+            if name not in usable:
+                raise InvalidInputError(
+                    f"{self.shown} has no column {name!r}{close_matches(name, usable)}: "
+                    f"choose from {listing(usable)}"
+                )
+
+    def blocks(self, names: Sequence[str], *, drop_missing: bool = False) -> Iterator[np.ndarray]:
+        """Float64 blocks of the columns ``names``, in file order.
+
+        A row with a missing, NaN or infinite value is an error naming the column and the
+        data row, or skipped with ``drop_missing`` (``dropped`` counts them).
+        """
+        names = list(names)
+        seen = 0
+        self.dropped = 0
+        for file, table in self._batches(names):
+            block = np.empty((table.num_rows, len(names)))
+            for j, name in enumerate(names):
+                block[:, j] = _to_float(table.column(j), name, self.shown)
+            bad = np.asarray(~np.isfinite(block).all(axis=1))
+            if bad.any():
+                if not drop_missing:
+                    raise self._bad_value(block, bad, names, file, seen)
+                self.dropped += int(bad.sum())
+                block = block[~bad]
+            seen += len(bad)
+            yield block
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _schema(self) -> tuple[Any, list[str]]:
+        """The Arrow schema of the first file, and the columns pandas stored as its index."""
+        pa = _pyarrow()
+        first = self.files[0]
+        shown = self.shown if len(self.files) == 1 else str(first)
+        try:
+            if self.format == "parquet":
+                with pa.parquet.ParquetFile(first) as pf:
+                    schema = pf.schema_arrow
+                meta = schema.pandas_metadata or {}
+                index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+                return schema, index
+            with pa.input_stream(str(first)) as stream:
+                reader = pa.csv.open_csv(
+                    stream, read_options=pa.csv.ReadOptions(block_size=BLOCK_BYTES)
+                )
+                schema = reader.schema
+                self._first = reader.read_next_batch() if _has_rows(schema) else None
+        except StopIteration:
+            self._first = None
+        except (pa.ArrowInvalid, OSError) as exc:
+            ragged = _RAGGED.search(str(exc))
+            if ragged:
+                raise _ragged(shown, first, *ragged.groups()) from None
+            raise _unreadable(shown, self.format, exc) from None
+        if all(pa.types.is_null(f.type) for f in schema):
+            raise InvalidInputError(
+                f"{shown} has no data rows: it needs a header line and data (there is "
+                "nothing to fit)"
+            )
+        return schema, []
+
+    def _index_column(self, index: list[str]) -> str | None:
+        """A row index: a pandas index in Parquet, or a nameless first CSV column counting
+        0, 1, 2, ... (or 1, 2, 3, ... as R writes it); any other nameless column is an error."""
+        if index:
+            return index[0] if index[0] in self.columns else None
+        for j, column in enumerate(self.columns):
+            if not unnamed(column):
+                continue
+            first = getattr(self, "_first", None)
+            if j == 0 and first is not None and counts_rows(first.column(0).to_pylist()):
+                return column
+            raise index_error(self.shown, column, j)
+        return None
+
+    def _batches(self, names: list[str]) -> Iterator[tuple[Path, Any]]:
+        pa = _pyarrow()
+        report = self.on_progress
+        for file in self.files:
+            try:
+                if self.format == "parquet":
+                    with pa.parquet.ParquetFile(file) as pf:
+                        self._check_parquet(pf, file, names)
+                        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=names):
+                            if report is not None:
+                                report(batch.num_rows, 0)
+                            yield file, batch
+                    continue
+                with pa.input_stream(str(file)) as stream:
+                    reader = pa.csv.open_csv(
+                        stream,
+                        read_options=pa.csv.ReadOptions(block_size=BLOCK_BYTES),
+                        convert_options=pa.csv.ConvertOptions(
+                            include_columns=names,
+                            column_types={n: pa.float64() for n in names},
+                        ),
+                    )
+                    read = 0
+                    for batch in reader:
+                        if report is not None:
+                            done = stream.tell()
+                            report(batch.num_rows, done - read)
+                            read = done
+                        yield file, batch
+            except pa.ArrowInvalid as exc:
+                raise self._arrow_error(exc, file, names) from None
+            except OSError as exc:
+                raise _unreadable(str(file), self.format, exc) from None
+
+    def _check_parquet(self, pf: Any, file: Path, names: list[str]) -> None:
+        """Every file of a folder has the columns asked for."""
+        present = set(pf.schema_arrow.names)
+        missing = [n for n in names if n not in present]
+        if missing:
+            raise InvalidInputError(
+                f"{file} has no column {', '.join(map(repr, missing))}: every file of "
+                f"{self.shown} needs the columns {listing(names)}"
+            )
+
+    def _bad_value(
+        self, block: np.ndarray, bad: np.ndarray, names: list[str], file: Path, seen: int
+    ) -> InvalidInputError:
+        shown = self.shown if len(self.files) == 1 else str(file)
+        infinite = np.isinf(block)
+        if infinite.any():
+            row, j = (int(k) for k in np.argwhere(infinite)[0])
+            text = self._raw_text(file, names[j], seen + row)
+            if text.strip().lstrip("+-").lower() in ("inf", "infinity", ""):
+                return InvalidInputError(
+                    f"column {names[j]!r} of {shown} is infinite in data row {seen + row + 1}"
+                    f"{f' ({text!r})' if text else ''}: drop or fill that row, or skip such "
+                    "rows with drop_missing=True (--drop-missing)"
+                )
+            return InvalidInputError(
+                f"column {names[j]!r} of {shown}, data row {seen + row + 1}: {text} overflows "
+                "float64 (the largest is about 1.8e308): rescale the column, for example to "
+                "a larger unit"
+            )
+        rows = np.flatnonzero(bad)
+        gaps = np.isnan(block[rows])
+        where = ", ".join(
+            f"{name!r} ({int(count)})"
+            for name, count in zip(names, gaps.sum(axis=0), strict=True)
+            if count
+        )
+        shown_rows = ", ".join(str(seen + r + 1) for r in rows[:5]) + (
+            ", ..." if rows.size > 5 else ""
+        )
+        return InvalidInputError(
+            f"{shown} has missing values in the chosen columns {where} (data rows "
+            f"{shown_rows}): drop or fill them first, leave those columns out, or skip such "
+            "rows with drop_missing=True (--drop-missing)"
+        )
+
+    def _arrow_error(self, exc: Exception, file: Path, names: list[str]) -> InvalidInputError:
+        shown = self.shown if len(self.files) == 1 else str(file)
+        message = str(exc)
+        value = _ARROW_VALUE.search(message)
+        if value:
+            column = int(value[1])
+            name = names[column] if column < len(names) else f"#{column}"
+            row, text = self._first_non_number(file, name)
+            where = f"data row {row}: " if row else ""
+            return InvalidInputError(
+                f"column {name!r} of {shown} is not numeric ({where}{(text or value[2])!r}): "
+                "fix the value, or choose numeric columns"
+            )
+        ragged = _RAGGED.search(message)
+        if ragged:
+            return _ragged(shown, file, *ragged.groups())
+        first = " ".join(message.split())[:200]
+        return InvalidInputError(f"{shown} cannot be read: {first}")
+
+    def _text_column(self, file: Path, name: str) -> Iterator[list[Any]]:
+        """One column of a CSV as the text it holds, batch by batch (for error messages)."""
+        pa = _pyarrow()
+        if self.format == "parquet":
+            with pa.parquet.ParquetFile(file) as pf:
+                for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=[name]):
+                    yield [None if v is None else str(v) for v in batch.column(0).to_pylist()]
+            return
+        with pa.input_stream(str(file)) as stream:
+            reader = pa.csv.open_csv(
+                stream,
+                read_options=pa.csv.ReadOptions(block_size=BLOCK_BYTES),
+                convert_options=pa.csv.ConvertOptions(
+                    include_columns=[name], column_types={name: pa.string()}
+                ),
+            )
+            for batch in reader:
+                yield batch.column(0).to_pylist()
+
+    def _raw_text(self, file: Path, name: str, row: int) -> str:
+        seen = 0
+        for values in self._text_column(file, name):
+            if row < seen + len(values):
+                return str(values[row - seen] or "")
+            seen += len(values)
+        return ""
+
+    def _first_non_number(self, file: Path, name: str) -> tuple[int, str]:
+        """The first data row (from 1) of a column that does not parse as a number."""
+        seen = 0
+        for values in self._text_column(file, name):
+            for k, text in enumerate(values):
+                if text is None:
+                    continue
+                try:
+                    float(text)
+                except ValueError:
+                    return seen + k + 1, text
+            seen += len(values)
+        return 0, ""
+
+
+def _ragged(shown: str, file: Path, expected: str, got: str) -> InvalidInputError:
+    """A CSV row with more or fewer fields than the header, by its line number."""
+    pa = _pyarrow()
+    lines: list[int | None] = []
+
+    def first(row: Any) -> str:
+        lines.append(row.number)
+        return "error"
+
+    with contextlib.suppress(pa.ArrowInvalid):  # on one thread pyarrow numbers the rows
+        pa.csv.read_csv(
+            file,
+            read_options=pa.csv.ReadOptions(use_threads=False, block_size=BLOCK_BYTES),
+            parse_options=pa.csv.ParseOptions(invalid_row_handler=first),
+        )
+    line = f"line {lines[0]}" if lines and lines[0] is not None else "a line"
+    return InvalidInputError(
+        f"{shown}, {line}: {got} fields where the header has {expected}: check the delimiter "
+        "(gradfit reads comma-separated files)"
+    )
+
+
+def _has_rows(schema: Any) -> bool:
+    pa = _pyarrow()
+    return not all(pa.types.is_null(f.type) for f in schema)
+
+
+def _unreadable(shown: str, fmt: str, exc: Exception) -> InvalidInputError:
+    if isinstance(exc, OSError) and getattr(exc, "strerror", None):
+        return InvalidInputError(
+            f"cannot read {shown}: {exc.strerror}: check the path and its permissions"
+        )
+    detail = " ".join(str(exc).split())[:200]
+    if "Empty CSV file" in detail:
+        return InvalidInputError(f"{shown} is empty: it needs a header line and data rows")
+    if fmt == "parquet":
+        return InvalidInputError(
+            f"{shown} is not a valid Parquet file ({detail}): it may be truncated or corrupt, "
+            "write it again"
+        )
+    return InvalidInputError(f"{shown} cannot be read as CSV ({detail}): save it as CSV")
+
+
+def _head(path: Path, shown: str) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4096)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read {shown}: {exc.strerror or exc}: check the path and its permissions"
+        ) from None
+
+
+def _data_files(path: Path, shown: str) -> list[Path]:
+    """The files to read, each checked to hold what its name says."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.name.lower().endswith(_PARQUET))
+        if not files:
+            raise InvalidInputError(
+                f"the folder {shown} holds no .parquet files: point to a file, or to a folder "
+                "of Parquet files"
+            )
+        return files
+    if not path.exists():
+        raise InvalidInputError(f"no such file: {shown}")
+    name = path.name.lower()
+    if not name.endswith(_PARQUET + _CSV):
+        raise InvalidInputError(
+            f"{shown}: unknown format; gradfit reads .csv, .csv.gz, .parquet and folders of "
+            ".parquet files"
+        )
+    head = _head(path, shown)
+    if name.endswith(_PARQUET):
+        if not head.startswith(_PARQUET_MAGIC):
+            text = _is_text(head)
+            raise InvalidInputError(
+                f"{shown} is not a valid Parquet file (it does not start with Parquet's marker)"
+                + (": it looks like text, if it is CSV give it a .csv name" if text else "")
+                + ("" if text else ": check that it was written as Parquet, and completely")
+            )
+    elif not name.endswith(".gz"):
+        if head.startswith(_PARQUET_MAGIC):
+            raise InvalidInputError(f"{shown} is a Parquet file, not CSV: give it a .parquet name")
+        if not _is_text(head):
+            raise InvalidInputError(
+                f"{shown} is not a text CSV file (it holds binary data): save it as UTF-8 CSV, "
+                "or as Parquet with a .parquet name"
+            )
+    return [path]
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut at the end of the sample
+    return True
+
+
+def _to_float(column: Any, name: str, shown: str) -> np.ndarray:
+    pa = _pyarrow()
+    if not (
+        pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+        or pa.types.is_null(column.type)
+    ):
+        raise InvalidInputError(
+            f"column {name!r} of {shown} is not numeric ({column.type}): choose numeric columns"
+        )
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+# -- the source -------------------------------------------------------------------------------
+
+
 class FileSource:
     """The rows of a data file (or a folder of Parquet files), streamed.
 
@@ -55,12 +569,15 @@ class FileSource:
     target : str
         The column to predict.
     features : sequence of str, optional
-        The feature columns (default: every numeric column but the target and weight).
+        The feature columns (default: every numeric column but the target, the weight and
+        a row index; ``notes()`` says what was left out).
     weight : str, optional
         A column of sample weights (>= 0).
     drop_missing : bool, default=False
         Skip rows with a missing, NaN or infinite value in a used column (``dropped``
         counts them) instead of stopping with an error that names the first one.
+    shuffle_buffer : int, default=65536
+        Rows that mini-batch epochs mix at once (see ``batches``).
 
     Examples
     --------
@@ -72,6 +589,8 @@ class FileSource:
     (3, ['x'], [3.0, 5.0, 7.0])
     """
 
+    streamed = True  # passes cost: statistics are reduced once, mini-batches stream
+
     def __init__(
         self,
         path: str | Path,
@@ -80,49 +599,61 @@ class FileSource:
         weight: str | None = None,
         *,
         drop_missing: bool = False,
+        shuffle_buffer: int = SHUFFLE_BUFFER_ROWS,
+        shown: str | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.files = _data_files(self.path)
-        self.format = "parquet" if self.files[0].name.lower().endswith(_PARQUET) else "csv"
-        columns, numeric = self._schema()
+        if isinstance(features, str):
+            features = [features]
+        self.table = table = FileTable(path, shown)
+        self.path = table.path
+        check_columns(target, features, table.shown)
         used = [target] + ([weight] if weight else [])
-        for name in [*used, *(features or [])]:
-            if name not in columns:
-                raise InvalidInputError(
-                    f"{path} has no column {name!r}{close_matches(name, columns)}: choose "
-                    f"from {', '.join(columns[:20])}"
-                )
+        chosen = [*used, *(features or [])]
+        table.require(chosen)
+        self.non_numeric: tuple[str, ...] = ()
         if features is None:
-            features = [c for c in numeric if c not in used]
+            features = [c for c in table.numeric if c not in used]
+            self.non_numeric = tuple(
+                c for c in table.usable() if c not in used and c not in table.numeric
+            )
             if not features:
                 raise InvalidInputError(
-                    f"{path} has no numeric column besides {', '.join(used)}: name the features"
+                    f"{table.shown} has no numeric column besides the target {target!r}"
+                    f"{f' and the weight {weight!r}' if weight else ''}: add a numeric "
+                    "feature column, or convert one to numbers"
                 )
-        check_columns(target, features, str(path))
         if weight is not None and weight in (target, *features):
             raise InvalidInputError(
                 f"the weight column {weight!r} is also the target or a feature: choose "
                 "another column"
             )
+        if int(shuffle_buffer) < 1:
+            raise InvalidInputError(
+                f"shuffle_buffer must be at least 1 row, got {shuffle_buffer}: use a few "
+                "thousand rows or more"
+            )
+        self.index_column = table.index_column if table.index_column not in chosen else None
         self._features = list(features)
         self._target = target
         self._weight = weight
         self.drop_missing = bool(drop_missing)
+        self.shuffle_buffer = int(shuffle_buffer)
         self._n_rows: int | None = None
         self.dropped = 0
+
+    def notes(self) -> list[str]:
+        """What was left out without being asked for (a row index, non-numeric columns)."""
+        return left_out_notes(self.table.shown, self.index_column, self.non_numeric)
 
     # -- the Source protocol ----------------------------------------------------------------
 
     @property
     def n_rows(self) -> int:
-        """Rows used (one counting pass over a CSV, or with ``drop_missing``)."""
+        """Rows used (counted by the first pass over the file)."""
         if self._n_rows is None:
-            count = 0
-            for batch in self.chunks():
-                count += len(batch.y)
-            self._n_rows = count
-            if count == 0:
-                raise InvalidInputError(f"{self.path} has no rows to fit: a header only?")
+            for _ in self.chunks():
+                pass
+        assert self._n_rows is not None
         return self._n_rows
 
     @property
@@ -137,12 +668,22 @@ class FileSource:
     def target_name(self) -> str:
         return self._target
 
+    @property
+    def weight_name(self) -> str | None:
+        return self._weight
+
+    @property
+    def fits_in_memory(self) -> bool:
+        """Whether ``rows()`` may hold every row at once."""
+        return self.n_rows * (self.n_features + 2) <= IN_MEMORY_VALUES
+
     def rows(self, idx: np.ndarray | None) -> Batch:
         """All rows at once, for a file that fits ``IN_MEMORY_VALUES`` values."""
-        if self.n_rows * (self.n_features + 2) > IN_MEMORY_VALUES:
+        if not self.fits_in_memory:
             raise InvalidInputError(
-                f"{self.path} has {self.n_rows:,} rows: too many to hold at once for this "
-                "fit; descend full batch (batch_size=None), which streams the file"
+                f"{self.table.shown} has {self.n_rows:,} rows: too many to hold at once for "
+                "this fit; descend full batch (batch_size=None) or in mini-batches, which "
+                "stream the file"
             )
         parts = list(self.chunks())
         X = np.concatenate([p.X for p in parts])
@@ -154,84 +695,48 @@ class FileSource:
 
     def chunks(self, max_rows: int | None = None) -> Iterator[Batch]:
         """Every used row, in file order, as dense float64 blocks."""
-        seen, dropped = 0, 0
         names = [*self._features, self._target] + ([self._weight] if self._weight else [])
-        d = self.n_features
-        for file, table in self._batches(names):
-            block = np.column_stack(
-                [_to_float(table.column(i), name, file) for i, name in enumerate(names)]
-            )
-            bad = ~np.isfinite(block).all(axis=1)
-            if self._weight is not None:
-                bad |= block[:, -1] < 0
-            if bad.any():
-                if not self.drop_missing:
-                    raise _bad_value(block, bad, names, file, seen, self._weight)
-                dropped += int(bad.sum())
-                block = block[~bad]
-            seen += len(bad)
-            step = max_rows or len(block)
-            for start in range(0, len(block), max(1, step)):
-                part = block[start : start + step]
-                yield Batch(
-                    np.ascontiguousarray(part[:, :d]),
-                    np.ascontiguousarray(part[:, d]),
-                    None if self._weight is None else np.ascontiguousarray(part[:, d + 1]),
+        count = 0
+        for block in self.table.blocks(names, drop_missing=self.drop_missing):
+            if self._weight is not None and (block[:, -1] < 0).any():
+                row = int(np.flatnonzero(block[:, -1] < 0)[0])
+                raise InvalidInputError(
+                    f"{self.table.shown}: a negative weight in column {self._weight!r} "
+                    f"(the {count + row + 1}th row used): weights must be >= 0"
                 )
-        self.dropped = dropped
-
-    # -- reading ------------------------------------------------------------------------------
-
-    def _schema(self) -> tuple[list[str], list[str]]:
-        pa = _pyarrow()
-        first = self.files[0]
-        try:
-            if self.format == "parquet":
-                with pa.parquet.ParquetFile(first) as pf:
-                    schema = pf.schema_arrow
-            else:
-                with pa.input_stream(str(first)) as stream:
-                    reader = pa.csv.open_csv(
-                        stream, read_options=pa.csv.ReadOptions(block_size=BLOCK_BYTES)
-                    )
-                    schema = reader.schema
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InvalidInputError(f"{first} cannot be read as {self.format}: {exc}") from None
-        if self.format == "csv" and all(pa.types.is_null(f.type) for f in schema):
-            raise InvalidInputError(f"{first} has a header and no rows: there is nothing to fit")
-        columns = list(schema.names)
-        duplicates = sorted({c for c in columns if columns.count(c) > 1})
-        if duplicates:
+            count += len(block)
+            step = max(1, max_rows or len(block))
+            for start in range(0, len(block), step):
+                yield self._batch(block[start : start + step])
+        self.dropped = self.table.dropped
+        if count == 0:
             raise InvalidInputError(
-                f"{first} has the column name {duplicates[0]!r} more than once: rename one"
+                f"{self.table.shown} has no rows to fit"
+                + (f": all {self.dropped} had missing values" if self.dropped else "")
             )
-        numeric = [
-            f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
-        ]
-        return columns, numeric
+        self._n_rows = count
 
-    def _batches(self, names: list[str]) -> Iterator[tuple[Path, Any]]:
-        pa = _pyarrow()
-        for file in self.files:
-            try:
-                if self.format == "parquet":
-                    with pa.parquet.ParquetFile(file) as pf:
-                        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=names):
-                            yield file, batch
-                else:
-                    with pa.input_stream(str(file)) as stream:
-                        reader = pa.csv.open_csv(
-                            stream,
-                            read_options=pa.csv.ReadOptions(block_size=BLOCK_BYTES),
-                            convert_options=pa.csv.ConvertOptions(
-                                include_columns=names,
-                                column_types={n: pa.float64() for n in names},
-                            ),
-                        )
-                        for batch in reader:
-                            yield file, batch
-            except pa.ArrowInvalid as exc:
-                raise _arrow_error(exc, file, names) from None
+    def batches(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
+        """One epoch of mini-batches, streamed through a shuffle buffer.
+
+        With ``shuffle`` the rows pass through a buffer of ``shuffle_buffer`` rows: each
+        buffer-full is permuted (seeded by ``seed`` and ``epoch``) and cut into batches,
+        so a row can only meet rows that are at most a buffer apart in the file. That
+        mixes rows well when the file's order carries no pattern on that scale; a file
+        sorted by the target or a feature (or by time) needs a buffer as large as the
+        sorted runs, or shuffling the file once beforehand. Without ``shuffle``, batches
+        are consecutive rows in file order.
+        """
+        rng = np.random.default_rng([seed, epoch]) if shuffle else None
+        yield from streamed_batches(self.chunks(), batch_size, buffer=self.shuffle_buffer, rng=rng)
+
+    def _batch(self, part: np.ndarray) -> Batch:
+        d = self.n_features
+        return Batch(
+            np.ascontiguousarray(part[:, :d]),
+            np.ascontiguousarray(part[:, d]),
+            None if self._weight is None else np.ascontiguousarray(part[:, d + 1]),
+        )
 
 
 def open_source(
@@ -241,8 +746,9 @@ def open_source(
     weight: str | None = None,
     *,
     drop_missing: bool = False,
+    shuffle_buffer: int = SHUFFLE_BUFFER_ROWS,
 ) -> FileSource:
-    """Rows of a file for ``gradfit.fit``, ``GDRegressor``-free: streamed, never whole.
+    """Rows of a file for ``gradfit.fit`` and ``GDRegressor``: streamed, never whole.
 
     >>> import tempfile, pathlib, gradfit
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.csv"
@@ -251,91 +757,6 @@ def open_source(
     >>> r.w.round(12).tolist(), round(r.b, 12)
     ([2.0], 1.0)
     """
-    return FileSource(path, target, features, weight, drop_missing=drop_missing)
-
-
-def _data_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.name.lower().endswith(_PARQUET))
-        if not files:
-            raise InvalidInputError(
-                f"the folder {path} holds no .parquet files: point to a file, or to a folder "
-                "of Parquet files"
-            )
-        return files
-    if not path.exists():
-        raise InvalidInputError(f"no such file: {path}")
-    name = path.name.lower()
-    if not name.endswith(_PARQUET + _CSV):
-        raise InvalidInputError(
-            f"{path}: unknown format; gradfit reads .csv, .csv.gz, .parquet and folders of "
-            ".parquet files"
-        )
-    return [path]
-
-
-def _to_float(column: Any, name: str, file: Path) -> np.ndarray:
-    pa = _pyarrow()
-    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
-        raise InvalidInputError(
-            f"column {name!r} of {file} is not numeric ({column.type}): choose numeric columns"
-        )
-    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
-def _bad_value(
-    block: np.ndarray,
-    bad: np.ndarray,
-    names: list[str],
-    file: Path,
-    seen: int,
-    weight: str | None,
-) -> InvalidInputError:
-    row = int(np.flatnonzero(bad)[0])
-    values = block[row]
-    j = int(np.flatnonzero(~np.isfinite(values))[0]) if not np.isfinite(values).all() else -1
-    what = "a missing, NaN or infinite value" if j >= 0 else "a negative weight"
-    column = names[j] if j >= 0 else weight
-    return InvalidInputError(
-        f"{file}, data row {seen + row + 1}: {what} in column {column!r}; fix the file, or "
-        "skip such rows with drop_missing=True (--drop-missing)"
+    return FileSource(
+        path, target, features, weight, drop_missing=drop_missing, shuffle_buffer=shuffle_buffer
     )
-
-
-def _arrow_error(exc: Exception, file: Path, names: list[str]) -> InvalidInputError:
-    match = _ARROW_VALUE.search(str(exc))
-    if match:
-        column = int(match[1])
-        name = names[column] if column < len(names) else f"#{column}"
-        row, value = _first_non_number(file, name)
-        where = f"data row {row}" if row else "a row"
-        return InvalidInputError(
-            f"{file}, {where}: {value or match[2]!r} in column {name!r} is not a number: fix "
-            "the value, or choose other columns"
-        )
-    first = str(exc).strip().splitlines()[0]
-    return InvalidInputError(f"{file} cannot be read: {first}")
-
-
-def _first_non_number(file: Path, name: str) -> tuple[int, str]:
-    """The first data row (from 1) of a CSV column that does not parse as a number."""
-    pa = _pyarrow()
-    seen = 0
-    with pa.input_stream(str(file)) as stream:
-        reader = pa.csv.open_csv(
-            stream,
-            read_options=pa.csv.ReadOptions(block_size=BLOCK_BYTES),
-            convert_options=pa.csv.ConvertOptions(
-                include_columns=[name], column_types={name: pa.string()}
-            ),
-        )
-        for batch in reader:
-            for k, text in enumerate(batch.column(0).to_pylist()):
-                if text is None:
-                    continue
-                try:
-                    float(text)
-                except ValueError:
-                    return seen + k + 1, text
-            seen += batch.num_rows
-    return 0, ""

@@ -95,12 +95,8 @@ def centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray, float]:
 def column_rms(source: Source) -> np.ndarray:
     if isinstance(source, ArraySource):
         return source.column_rms()
-    if isinstance(source, SummarySource):
-        return np.sqrt(source.stats.x_var + source.stats.x_mean**2)
-    total = np.zeros(source.n_features)
-    for chunk in source.chunks():
-        total += np.einsum("ij,ij->j", chunk.X, chunk.X)
-    return np.sqrt(total / source.n_rows)
+    stats = SufficientStats.from_source(source)  # a streamed source's: reduced once
+    return np.sqrt(stats.x_var + stats.x_mean**2)
 
 
 def offset_ratio(stats: SufficientStats) -> float:

@@ -112,7 +112,9 @@ def summarize(
     b = model.b if intercept else 0.0
     ssr: float | None = None
     weighted, log_weights, n, zero = False, 0.0, source.n_rows, 0
-    if not isinstance(source, SummarySource):
+    if _from_statistics(source, stats, model, b):
+        pass  # the statistics' residual sum of squares keeps its digits: no second pass
+    elif not isinstance(source, SummarySource):
         chunks = [source.rows(None)] if isinstance(source, ArraySource) else source.chunks()
         ssr = 0.0
         for chunk in chunks:
@@ -149,3 +151,19 @@ def summarize(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _from_statistics(source: Source, stats: Any, model: LinearModel, b: float) -> bool:
+    """Whether a streamed source's residual sum of squares may come from its statistics.
+
+    ``w Sxx w - 2 w Sxy + Syy + W c^2`` cancels digits only as far as the residuals are
+    small next to the spread of y: with ``R^2 < 1 - 1e-6`` it keeps about ten digits,
+    and a pass over a file or a cluster is saved. Weighted rows need the pass (the
+    log-likelihood sums the logs of the weights).
+    """
+    if not getattr(source, "streamed", False) or getattr(source, "weight_name", None):
+        return False
+    w = model.w
+    c = float(stats.x_mean @ w) + b - stats.y_mean
+    ssr = float(w @ stats.Sxx @ w - 2.0 * w @ stats.Sxy + stats.Syy + stats.weight * c * c)
+    return ssr > 1e-6 * stats.Syy

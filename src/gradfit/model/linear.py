@@ -56,12 +56,16 @@ class LinearRegressionLoss:
         scaling: Scaling | None = None,
         sample_weight: np.ndarray | None = None,
         fit_intercept: bool = True,
+        *,
+        mean_weight: float | None = None,
     ) -> None:
         self.X, self.y = X, y
         self.fit_intercept = fit_intercept
         self.scaling = scaling or Scaling.identity(X.shape[1])
         self.sample_weight = sample_weight
-        self.mean_weight = 1.0 if sample_weight is None else float(sample_weight.mean())
+        if mean_weight is None:  # of these rows (a batch of a larger source passes all rows')
+            mean_weight = 1.0 if sample_weight is None else float(sample_weight.mean())
+        self.mean_weight = mean_weight
         self._identity = self.scaling.is_identity
         self._sparse = is_sparse(X)
 
@@ -70,7 +74,11 @@ class LinearRegressionLoss:
         return int(self.X.shape[0])
 
     def value_and_grad(
-        self, theta: np.ndarray, rows: np.ndarray | None = None, *, y: np.ndarray | None = None
+        self,
+        theta: np.ndarray,
+        rows: np.ndarray | slice | None = None,
+        *,
+        y: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
         """Loss and gradient at ``theta`` on ``rows`` (None: all rows)."""
         target = self.y if y is None else y

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from gradfit.data.scaling import Scaling, column_moments
-from gradfit.data.source import Source
+from gradfit.data.source import Batch, Source
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
@@ -37,7 +37,7 @@ from gradfit.model.design import (
     representable,
     scales_apart,
 )
-from gradfit.model.linear import LinearRegressionLoss
+from gradfit.model.linear import LinearRegressionLoss, predict
 from gradfit.model.qr import RowFactor
 from gradfit.model.stats import Quadratic, SufficientStats, SummarySource
 
@@ -95,7 +95,10 @@ class Objective:
         if path not in ("auto", "stats", "direct"):
             raise InvalidInputError(f"path must be 'auto', 'stats' or 'direct', got {path!r}")
         self.source = source
-        n, d = source.n_rows, source.n_features
+        d = source.n_features
+        # a streamed source counts its rows in the pass that reduces its statistics
+        self.streamed = bool(getattr(source, "streamed", False))
+        n = 2 * (d + 1) if self.streamed else source.n_rows
         summary = isinstance(source, SummarySource)
         if summary and path == "direct":
             raise InvalidInputError(
@@ -208,15 +211,45 @@ class Objective:
         """Full-data loss and gradient at ``theta``."""
         return self.full_value_and_grad(theta)
 
-    def batch_value_and_grad(self, theta: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
-        """Loss and gradient on the rows at ``rows`` (an unbiased estimate of the full ones)."""
+    def batch_value_and_grad(
+        self, theta: np.ndarray, rows: np.ndarray | Batch
+    ) -> tuple[float, np.ndarray]:
+        """Loss and gradient on a batch (an unbiased estimate of the full ones): the rows at
+        ``rows``, or the rows of a ``Batch`` streamed from the source."""
+        if isinstance(rows, Batch):
+            return self._batch_loss(rows).value_and_grad(theta, slice(None))
         return self.rows.value_and_grad(theta, rows)
+
+    def _batch_loss(self, batch: Batch) -> LinearRegressionLoss:
+        """The loss on a streamed batch, its weights relative to all rows' mean weight."""
+        return LinearRegressionLoss(
+            batch.X,
+            batch.y,
+            self.scaling,
+            batch.weight,
+            self.fit_intercept,
+            mean_weight=self.stats_of_rows.weight / self.n_rows,
+        )
+
+    @property
+    def rows_in_memory(self) -> bool:
+        """Whether the rows may be held at once (a streamed file may be too large)."""
+        return self.has_rows and bool(getattr(self.source, "fits_in_memory", True))
 
     def row_loss(self, theta: np.ndarray, rows: np.ndarray | None = None) -> float:
         """The loss computed from the rows themselves (full precision near an exact fit);
-        from the statistics when only they are known."""
-        if not self.has_rows and rows is None:
+        chunk by chunk from a streamed source; from the statistics when only they are known."""
+        if rows is None and not self.has_rows:
             return self.quadratic().value_and_grad(theta)[0]
+        if rows is None and self.streamed:
+            wb = self.scaling.to_original(theta)
+            total, weight = 0.0, 0.0
+            for chunk in self.source.chunks():
+                e = chunk.y - predict(chunk.X, wb[:-1], wb[-1] if self.fit_intercept else 0.0)
+                s = 1.0 if chunk.weight is None else chunk.weight
+                total += float(np.sum(s * e * e))
+                weight += float(np.sum(s)) if chunk.weight is not None else len(e)
+            return total / weight
         return self.rows.value_and_grad(theta, rows)[0]
 
     def loss_at(self, thetas: np.ndarray) -> np.ndarray:
@@ -431,7 +464,11 @@ class Objective:
         c = self.curvature
         if batch_size >= self.n_rows:
             return c.lipschitz
-        return c.batch_lipschitz(batch_size, self.n_rows, self.rows.max_row_curvature())
+        if self.streamed:  # chunk by chunk
+            top = max(self._batch_loss(chunk).max_row_curvature() for chunk in self.source.chunks())
+        else:
+            top = self.rows.max_row_curvature()
+        return c.batch_lipschitz(batch_size, self.n_rows, top)
 
     def solution(self) -> np.ndarray:
         """The least-squares ``theta`` in descent coordinates (minimum norm if singular)."""

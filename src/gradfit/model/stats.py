@@ -19,6 +19,7 @@ clusters reduce to the same object.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -34,6 +35,13 @@ __all__ = ["RAW_OFFSET_LIMIT", "Quadratic", "SufficientStats", "SummarySource"]
 # Products are formed uncentred (one BLAS pass) only while every column's squared mean is
 # at most this many times its variance: centring afterwards then costs at most 4 digits.
 RAW_OFFSET_LIMIT = 1e4
+# The statistics of streamed sources, by source: one pass over a file or a cluster.
+_STREAMED_STATS: weakref.WeakKeyDictionary[Any, SufficientStats] = weakref.WeakKeyDictionary()
+
+
+def _stats_of_batch(batch: Batch) -> SufficientStats:
+    """The statistics of one chunk (a module-level function: it travels to Dask workers)."""
+    return SufficientStats.from_arrays(batch.X, batch.y, batch.weight)
 
 
 class SufficientStats(NamedTuple):
@@ -77,12 +85,27 @@ class SufficientStats(NamedTuple):
 
     @classmethod
     def from_source(cls, source: Source) -> SufficientStats:
-        """Statistics of every row of a source: in memory at once, else merged chunk by chunk."""
+        """Statistics of every row of a source: in memory at once, else merged chunk by
+        chunk (where the rows live, when the source maps and reduces them itself).
+
+        A streamed source (a file, a cluster's partitions) is passed over once: its
+        statistics are kept for as long as the source lives.
+        """
         if isinstance(source, SummarySource):
             return source.stats
         if isinstance(source, ArraySource):
             return cls.from_arrays(source.X, source.y, source.sample_weight)
-        return cls.reduce(cls.from_arrays(c.X, c.y, c.weight) for c in source.chunks())
+        streamed = getattr(source, "streamed", False)
+        if streamed and source in _STREAMED_STATS:
+            return _STREAMED_STATS[source]
+        map_reduce = getattr(source, "map_reduce", None)
+        if map_reduce is not None:
+            stats = map_reduce(_stats_of_batch, SufficientStats.merge)
+        else:
+            stats = cls.reduce(_stats_of_batch(c) for c in source.chunks())
+        if streamed:
+            _STREAMED_STATS[source] = stats
+        return stats
 
     @classmethod
     def _raw_products(cls, X: Any, y: np.ndarray) -> SufficientStats | None:

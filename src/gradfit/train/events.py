@@ -6,6 +6,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gradfit.data.source import Batch
+
 __all__ = ["Progress", "StepRecord"]
 
 
@@ -24,7 +26,7 @@ class StepRecord(NamedTuple):
 
     step: int
     epoch: int
-    rows: np.ndarray | None  # None: all rows
+    rows: np.ndarray | Batch | None  # None: all rows; a Batch: rows streamed from a file
     theta: np.ndarray  # before the update (descent coordinates)
     loss: float  # of this step's batch, at theta
     grad: np.ndarray

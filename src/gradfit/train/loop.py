@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
 from gradfit.data.batching import epoch_order, new_seed, resolve_batch_size, steps_per_epoch
 from gradfit.data.scaling import Scaling
+from gradfit.data.source import Batch
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.fitted import LinearModel
 from gradfit.model.objective import Objective
@@ -223,7 +224,17 @@ def run(
     recorder = Recorder(stride, reference, options.max_history)
     feature_names = objective.feature_names
 
-    order: np.ndarray | None = None
+    order: np.ndarray | Iterator[Batch] | None = None
+
+    def batches_of(epoch: int, skip: int = 0) -> np.ndarray | Iterator[Batch]:
+        """The batches of an epoch: row indices, or batches streamed from the source."""
+        if not objective.streamed:
+            return epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
+        stream = objective.source.batches(batch_size, shuffle=shuffle, seed=seed, epoch=epoch)  # type: ignore[attr-defined]
+        for _ in range(skip):
+            next(stream)
+        return stream
+
     loss, grad = evaluate(theta)
     # SVRG: batch gradients are corrected by the anchor's (where the epoch began)
     control = rule.control_variate and not full
@@ -239,7 +250,7 @@ def run(
             epoch, position = epoch + 1, 0
             recorder.add_epoch_loss(loss)
         elif not full:  # paused mid-epoch: the same order as an uninterrupted run
-            order = epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
+            order = batches_of(epoch, skip=position)
             if control and anchor is not None:
                 anchor_grad = evaluate(anchor)[1]
     max_iter = options.max_iter_for(per_epoch)
@@ -315,7 +326,7 @@ def run(
                 if stop is not None:
                     break
                 if not full:
-                    order = epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
+                    order = batches_of(epoch)
                     if control:
                         anchor, anchor_grad = theta, grad
             while position < per_epoch:
@@ -323,7 +334,11 @@ def run(
                     rows = None
                     batch_loss, batch_grad, batch_gnorm = loss, grad, gnorm
                 else:
-                    rows = order[position * batch_size : (position + 1) * batch_size]
+                    rows = (
+                        order[position * batch_size : (position + 1) * batch_size]
+                        if isinstance(order, np.ndarray)
+                        else next(order)
+                    )
                     batch_loss, batch_grad = batch_value_and_grad(theta, rows)
                     if not batch_loss < batch_blowup:
                         raise diverged(step, batch_loss)
@@ -470,7 +485,7 @@ def _certificate(
 
 def _least_squares(objective: Objective) -> np.ndarray:
     """``[w, b]`` of least squares in original units (lstsq on the rows, the yardstick)."""
-    if not objective.has_rows:
+    if not objective.rows_in_memory:
         return objective.scaling.to_original(objective.solution())
     batch = objective.source.rows(None)
     w, b = least_squares(batch.X, batch.y, batch.weight, fit_intercept=objective.fit_intercept)
