@@ -1,7 +1,9 @@
 """Side-by-side benchmarks: gradfit next to its competitors in one run, as ratios.
 
-Run with ``make bench`` (or ``python benchmarks/run.py [--quick]``). Writes the table
-to ``benchmarks/RESULTS.md``; README.md quotes it. Times are the best of several
+Run with ``make bench`` (or ``python benchmarks/run.py [--quick] [--only STEP ...]``).
+Writes the table to ``benchmarks/RESULTS.md``; README.md quotes it. ``--only`` runs some
+steps (``--only streaming``: the files and Dask benchmarks of ``streaming.py``) and
+replaces just their sections there. Times are the best of several
 repeats (``time.perf_counter``); peak memory is traced with ``tracemalloc`` (NumPy
 reports its buffers to it). BLAS threads are pinned with threadpoolctl and stated.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import os
 import platform
+import re
 import sys
 import time
 import tracemalloc
@@ -28,11 +32,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 import accuracy
 import article_b_code
 import playground
+import streaming
 
 import gradfit
 from gradfit.data.io import atomic_write_text
 
 THREADS = 2
+STEP_MARK = "<!-- step: {} -->"
+GROUPS = {"streaming": ["files", "dask"]}
 
 
 def best_time(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -299,19 +306,37 @@ def digits(rows: list[str], quick: bool) -> None:
     rows.append(f"\nWorst gradfit LRE over all problems: {worst:.1f} (required: 7).\n")
 
 
+def merge_steps(old: str, new: dict[str, str]) -> str:
+    """``old`` with the sections of the steps in ``new`` replaced (found by their marks)
+    or appended."""
+    head, *rest = re.split(r"^<!-- step: (.+?) -->\n", old, flags=re.MULTILINE)
+    sections = dict(zip(rest[::2], rest[1::2], strict=True))
+    sections.update(new)
+    head = head if head.endswith("\n\n") else head.rstrip("\n") + "\n\n"
+    return head + "".join(STEP_MARK.format(k) + "\n" + v for k, v in sections.items())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="STEP",
+        help="run only these steps ('streaming' = files and dask) and update their sections",
+    )
     args = parser.parse_args()
-    rows = [
+    gb = float(os.environ.get("GRADFIT_BENCH_GB", 0.05 if args.quick else 2.0))
+    header = [
         "# Benchmark results\n",
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{__import__('os').cpu_count()} cores; Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores; Python {platform.python_version()}, "
         f"NumPy {np.__version__}, BLAS threads pinned to {THREADS} "
         f"({', '.join(sorted({i['internal_api'] for i in threadpool_info()}))}). "
         f"Date: {datetime.date.today()}. Command: `make bench`.\n",
     ]
+    rows: list[str] = []
     with threadpool_limits(THREADS):
         steps: list[tuple[str, Callable[[], None]]] = [
             ("article B", lambda: article_b(rows, args.quick)),
@@ -334,12 +359,36 @@ def main() -> None:
             ("stochastic", lambda: stochastic(rows, args.quick)),
             ("estimator", lambda: estimator_vs_sgd(rows, args.quick)),
             ("playground", lambda: playground.measure(rows)),
+            ("files", lambda: streaming.files(rows, gb, THREADS)),
+            ("dask", lambda: streaming.dask_fit(rows, args.quick)),
         ]
+        names = [name for name, _ in steps]
+        only = [n for name in args.only or names for n in GROUPS.get(name, [name])]
+        if unknown := set(only) - set(names):
+            parser.error(f"unknown steps {sorted(unknown)}; steps: {names}, groups: {GROUPS}")
+        sections: dict[str, str] = {}
         for name, step in steps:
+            if name not in only:
+                continue
             start = time.perf_counter()
             step()
             print(f"{name}: done in {time.perf_counter() - start:.1f} s", flush=True)
-    text = "\n".join(rows) + "\n"
+            sections[name] = "\n".join(rows) + "\n"
+            rows.clear()
+    if args.only:
+        env = [f"{v}={os.environ[v]}" for v in ("GRADFIT_BENCH_GB",) if v in os.environ]
+        command = " ".join([*env, "python benchmarks/run.py", *sys.argv[1:]])
+        for name in sections:
+            sections[name] = f"Updated {datetime.date.today()} by `{command}`.\n\n" + sections[name]
+        out = Path(args.out)
+        old = out.read_text() if out.exists() else "\n".join(header)
+        text = merge_steps(old, sections)
+    else:
+        text = (
+            "\n".join(header)
+            + "\n"
+            + "".join(STEP_MARK.format(k) + "\n" + v for k, v in sections.items())
+        )
     atomic_write_text(args.out, text)
     print(text)
 

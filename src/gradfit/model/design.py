@@ -49,11 +49,19 @@ def check_source_range(source: Source) -> None:
     if isinstance(source, ArraySource):
         check_range(source.X, source.y, source.feature_names, source.target_name)
         return
-    if isinstance(source, SummarySource) and not representable(source.stats):
-        raise InvalidInputError(
-            "the statistics of these rows overflow float64 (values beyond about 1e150): "
-            "rescale the columns by powers of ten"
-        )
+    if isinstance(source, SummarySource):
+        if not representable(source.stats):
+            raise InvalidInputError(
+                "the statistics of these rows overflow float64 (values beyond about 1e150): "
+                "rescale the columns by powers of ten"
+            )
+        return
+    # streamed: the largest value of each column, chunk by chunk
+    x_top, y_top = np.zeros(source.n_features), 0.0
+    for chunk in source.chunks():
+        x_top = np.maximum(x_top, np.abs(chunk.X).max(axis=0, initial=0.0))
+        y_top = max(y_top, float(np.abs(chunk.y).max(initial=0.0)))
+    check_range(x_top[None, :], np.array([y_top]), source.feature_names, source.target_name)
 
 
 def centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray, float]:

@@ -1,0 +1,164 @@
+"""The command line on data files: streamed fits with weights and missing rows,
+streamed predictions that read back exactly, the progress bar and ``--quiet``, and
+nothing half-written when a file turns bad half-way."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+import gradfit
+from gradfit.cli import main
+from gradfit.cli_progress import progress_bar
+from gradfit.data import stream
+from gradfit.data.stream import FileTable
+from gradfit.modelfile import load
+
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.default_rng(11)
+    n = 4000
+    X = rng.normal(size=(n, 3)) * [1.0, 20.0, 0.5] + [3.0, -40.0, 0.0]
+    y = X @ [2.0, -0.5, 4.0] + 7.0 + rng.normal(size=n)
+    w = rng.uniform(0.1, 3.0, n)
+    path = tmp_path / "train.csv"
+    table = pa.table({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "t": y, "w": w})
+    pacsv.write_csv(table, path)
+    return X, y, w, path
+
+
+def _coef(model_path):
+    payload = json.loads(model_path.read_text())
+    return np.array(payload["model"]["w"]), payload["model"]["b"]
+
+
+def test_a_weight_column_fits_weighted_least_squares(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 8192)  # many record batches
+    statsmodels = pytest.importorskip("statsmodels.api")
+    X, y, w, path = data
+    model = tmp_path / "m.json"
+    args = ["fit", str(path), "--target", "t", "--features", "a", "b", "c", "--weight", "w"]
+    assert main([*args, "-o", str(model)]) == 0
+    out = capsys.readouterr().out
+    reference = statsmodels.WLS(y, statsmodels.add_constant(X), weights=w).fit()
+    coef, b = _coef(model)
+    np.testing.assert_allclose(coef, reference.params[1:], rtol=1e-9)
+    assert b == pytest.approx(reference.params[0], rel=1e-9)
+    assert f"R-squared:{reference.rsquared:>21.4f}"[-6:] in out
+    # the default features leave the weight column out
+    assert main(["fit", str(path), "--target", "t", "--weight", "w", "-o", str(model)]) == 0
+    assert load(model).model.feature_names == ["a", "b", "c"]
+
+
+def test_drop_missing_skips_and_counts_rows(tmp_path, capsys):
+    path = tmp_path / "gaps.csv"
+    path.write_text("x,y\n1,3\n2,\n3,7\nnan,9\n5,11\n6,13\n")
+    assert main(["fit", str(path), "--target", "y"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "data rows 2, 4" in err[0] and "--drop-missing" in err[0]
+    assert main(["fit", str(path), "--target", "y", "--drop-missing"]) == 0
+    captured = capsys.readouterr()
+    assert "skipped 2 rows with missing values (--drop-missing); fitted on 4" in captured.err
+    assert captured.out.startswith("y = 2 * x + 1")
+
+
+def test_predict_streams_and_reads_back_exactly(data, tmp_path, capsys, monkeypatch):
+    X, y, _, path = data
+    model = tmp_path / "m.json"
+    assert (
+        main(["fit", str(path), "--target", "t", "--features", "a", "b", "c", "-o", str(model)])
+        == 0
+    )
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 4096)
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(model), str(path), "-o", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    lines = out.read_text().splitlines()
+    assert lines[0] == "predicted_t" and len(lines) == len(y) + 1
+    got = np.array([float(v) for v in lines[1:]])
+    assert got.tobytes() == load(model).predict(X).tobytes()
+
+
+def test_a_bad_row_half_way_leaves_no_output(data, tmp_path, capsys, monkeypatch):
+    _X, _y, _, path = data
+    model = tmp_path / "m.json"
+    assert (
+        main(["fit", str(path), "--target", "t", "--features", "a", "b", "c", "-o", str(model)])
+        == 0
+    )
+    capsys.readouterr()
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 4096)
+    text = path.read_text().splitlines()
+    text[3000] = "oops," + text[3000].split(",", 1)[1]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(text) + "\n")
+    for name in ("p.csv", "p.parquet"):
+        assert main(["predict", str(model), str(bad), "-o", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "data row 3000: 'oops'" in err[0] and "column 'a'" in err[0]
+        assert not (tmp_path / name).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "m.json", "train.csv"]
+    # --drop-missing does not hide a value that is not a number
+    assert main(["predict", str(model), str(bad), "--drop-missing"]) == 2
+
+
+def test_predict_needs_the_models_columns_by_name(data, tmp_path, capsys):
+    X, _y, _, path = data
+    model = tmp_path / "m.json"
+    assert main(["fit", str(path), "--target", "t", "--features", "a", "b", "-o", str(model)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"b": X[:5, 1], "x": X[:5, 0]}), other)
+    assert main(["predict", str(model), str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "has no column 'a' of the model's features" in err
+
+
+def test_progress_bar_counts_rows_per_second(data):
+    from rich.console import Console
+
+    _, _, _, path = data
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    table = FileTable(path)
+    with progress_bar(table, "reading", console=console) as bar:
+        assert bar is not None
+        for _ in table.blocks(["a", "t"]):
+            pass
+        bar.fit_step(gradfit.train.events.Progress(3, 3, 0.5, 0.1, 100))
+    shown = screen.getvalue()
+    assert "rows/s" in shown and "reading" in shown
+    assert table.on_progress is None  # unhooked after
+
+
+def test_no_bar_when_quiet_or_not_a_terminal(data, capsys):
+    _, _, _, path = data
+    with progress_bar(FileTable(path), "reading", quiet=True) as bar:
+        assert bar is None
+    with progress_bar(FileTable(path), "reading") as bar:  # pytest's stderr: no terminal
+        assert bar is None
+    assert main(["fit", str(path), "--target", "t"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_summary_streams_its_file(data, tmp_path, capsys):
+    X, y, _, path = data
+    model = tmp_path / "m.json"
+    assert (
+        main(["fit", str(path), "--target", "t", "--features", "a", "b", "c", "-o", str(model)])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["summary", str(model), str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    expected = gradfit.summarize(load(model), X, y).to_text()
+    for line in expected.splitlines()[2:12]:  # the same statistics as from the arrays
+        assert line in out
