@@ -252,6 +252,9 @@ def test_gdregressor_explain_and_plots_take_a_file_source(tmp_path, problem):
     est = gradfit.GDRegressor().fit(open_source(path, target="y"))
     np.testing.assert_allclose(est.coef_, w, rtol=1e-8)
     assert list(est.feature_names_in_) == names
+    np.testing.assert_allclose(
+        est.predict(open_source(path, target="y")), X @ est.coef_ + est.intercept_
+    )
     with pytest.raises(InvalidInputError, match="leave out y"):
         gradfit.GDRegressor().fit(open_source(path, target="y"), y)
     from gradfit.explain import explain

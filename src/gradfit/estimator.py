@@ -494,7 +494,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         return replace(result, model=refined.model, report=report, state=state)
 
     def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_``."""
+        """``X @ coef_ + intercept_`` (X may be a data source: streamed, by feature name)."""
         check_is_fitted(self)
+        if is_source(X):
+            return self._result.model.predict(X)
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float64)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from gradfit.data.scaling import Scaling
+from gradfit.data.source import is_source
 from gradfit.data.validation import as_features, feature_names_of
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.linear import predict
@@ -62,6 +63,14 @@ class LinearModel:
         >>> m.predict(pd.DataFrame({"b": [5.0], "a": [1.0]})).tolist()
         [3.0]
         """
+        if is_source(X):  # a file source: chunk by chunk, its features checked by name
+            if list(X.feature_names) != list(self.feature_names):
+                raise InvalidInputError(
+                    f"the source has the features {X.feature_names}, the model "
+                    f"{self.feature_names}: open it with features={self.feature_names!r}"
+                )
+            parts = [predict(c.X, self.w, self.b) for c in X.chunks()]
+            return np.concatenate(parts) if parts else np.empty(0)
         names = feature_names_of(X)
         if names is not None:
             X = self._by_name(X, names)
