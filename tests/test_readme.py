@@ -4,6 +4,8 @@ import re
 import warnings
 from pathlib import Path
 
+import pytest
+
 from gradfit.exceptions import ConvergenceWarning
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -28,5 +30,8 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     done, paused = namespace["done"], namespace["paused"]
     assert done.converged and done.n_steps > paused.n_steps  # type: ignore[attr-defined]
     assert namespace["source"].n_rows == 50  # type: ignore[attr-defined]
+    batches = namespace["batches"]
+    assert batches.converged and batches.optimizer == "svrg"  # type: ignore[attr-defined]
+    assert batches.w[0] == pytest.approx(2.0, rel=1e-8)  # type: ignore[attr-defined]
     points = namespace["points"]
     assert [p.diverged for p in points] == [False, False, True]  # type: ignore[attr-defined]
