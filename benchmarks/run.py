@@ -16,6 +16,7 @@ import gc
 import os
 import platform
 import re
+import shlex
 import sys
 import time
 import tracemalloc
@@ -377,7 +378,7 @@ def main() -> None:
             rows.clear()
     if args.only:
         env = [f"{v}={os.environ[v]}" for v in ("GRADFIT_BENCH_GB",) if v in os.environ]
-        command = " ".join([*env, "python benchmarks/run.py", *sys.argv[1:]])
+        command = " ".join([*env, "python benchmarks/run.py", shlex.join(sys.argv[1:])])
         for name in sections:
             sections[name] = f"Updated {datetime.date.today()} by `{command}`.\n\n" + sections[name]
         out = Path(args.out)

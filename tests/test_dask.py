@@ -30,7 +30,7 @@ def client(tmp_path_factory):
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             local_directory=str(tmp_path_factory.mktemp("dask")),
-            memory_limit="300MB",
+            memory_limit="600MB",  # a worker process takes about 300 MB before any task
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -97,17 +97,27 @@ def test_mini_batches_go_partition_by_partition(client, problem):
     w_ref, b_ref = gradfit.least_squares(X, y)
     rms = np.sqrt(np.mean((X @ (result.w - w_ref) + result.b - b_ref) ** 2))
     assert rms < 1e-5 * np.std(y)
-    again = gradfit.fit(dX, dy, batch_size=128, standardize=True, random_state=0, tol=1e-6)
-    np.testing.assert_array_equal(again.w, result.w)  # the seed decides the order
+    from gradfit.data.dask_source import DaskSource
+
+    source = DaskSource(dX, dy, shuffle_buffer=1000)
+    first = [b.y for b in source.batches(128, shuffle=True, seed=3, epoch=0)]
+    again = [b.y for b in source.batches(128, shuffle=True, seed=3, epoch=0)]
+    other = [b.y for b in source.batches(128, shuffle=True, seed=3, epoch=1)]
+    assert len(first) == -(-len(y) // 128)
+    assert all((a == b).all() for a, b in zip(first, again, strict=True))  # the seed decides
+    assert not all((a == b).all() for a, b in zip(first, other, strict=True))
+    assert sorted(np.concatenate(first)) == sorted(y)  # every row once an epoch
 
 
 def test_data_larger_than_a_workers_memory_limit_still_fits(client):
-    # 3.2M rows x 10 columns = 256 MB of X, next to workers limited to 300 MB each: only
-    # one partition at a time lives anywhere, and only statistics come back
+    # 8.4M rows x 10 columns = 672 MB of X (and 67 MB of y), on workers limited to 600 MB
+    # each: only a few partitions at a time live anywhere, and only statistics come back
+    n = 8_400_000
     state = da.random.RandomState(1)
-    X = state.normal(size=(3_200_000, 10), chunks=(200_000, 10))
+    X = state.normal(size=(n, 10), chunks=(300_000, 10))
     w = np.arange(1.0, 11.0)
-    y = X @ w + 2.0 + state.normal(size=3_200_000, chunks=200_000) * 0.1
+    y = X @ w + 2.0 + state.normal(size=n, chunks=300_000) * 0.1
+    assert X.nbytes > 600e6
     result = gradfit.fit(X, y)
     assert result.stop.code.startswith("converged")
     np.testing.assert_allclose(result.w, w, atol=1e-3)
@@ -156,6 +166,25 @@ def test_cli_dask_local_starts_and_stops_its_own_cluster(tmp_path, problem):
     ]
     np.testing.assert_allclose(coef[1], coef[0], rtol=1e-10)
     assert local.stdout.splitlines()[0] == on_cluster.stdout.splitlines()[0]
+
+
+def test_cli_dask_uses_a_running_scheduler(client, tmp_path, problem):
+    X, y, _ = problem
+    path = tmp_path / "d.csv"
+    path.write_text(
+        "a,b,c,d,y\n"
+        + "".join(
+            ",".join(repr(float(v)) for v in [*x, t]) + "\n" for x, t in zip(X, y, strict=True)
+        )
+    )
+    address = client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    out = _cli("fit", str(path), "--target", "y", "--dask", address, "-o", str(tmp_path / "m.json"))
+    assert out.returncode == 0, out.stderr
+    coef, _ = gradfit.least_squares(X, y)
+    np.testing.assert_allclose(
+        json.loads((tmp_path / "m.json").read_text())["model"]["w"], coef, rtol=1e-9
+    )
 
 
 @pytest.mark.parametrize(

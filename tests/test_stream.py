@@ -120,8 +120,13 @@ def test_missing_values_stop_with_the_row_or_are_dropped_and_counted(tmp_path):
         ),
         (lambda p: p.write_text("x,y\n"), {}, "no data rows"),
         (lambda p: p.write_text("x,x,y\n1,2,3\n"), {}, "more than one column named 'x'"),
+        (
+            lambda p: p.write_text("x,y,w\n1,2,1\n2,3,-0.5\n"),
+            {"weight": "w"},
+            r"a negative weight \(-0.5\) in column 'w'",
+        ),
     ],
-    ids=["missing", "format", "column", "non-numeric", "header-only", "duplicate"],
+    ids=["missing", "format", "column", "non-numeric", "header-only", "duplicate", "weight"],
 )
 def test_bad_files_get_one_clear_message(tmp_path, make, kwargs, message):
     path = tmp_path / "bad.csv"

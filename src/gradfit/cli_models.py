@@ -52,7 +52,8 @@ def _feature_blocks(args: argparse.Namespace, names: list[str], target: str) -> 
             "rename them or give the rows the model needs"
         )
     with _progress(args, table, "predicting"):
-        yield from table.blocks(names, drop_missing=args.drop_missing)
+        for block in table.blocks(names, drop_missing=args.drop_missing):
+            yield np.ascontiguousarray(block)  # rows in order: the same digits as arrays
     if table.dropped:
         print(
             f"gradfit: note: skipped {table.dropped} rows with missing values (--drop-missing): "

@@ -206,8 +206,8 @@ def fingerprint(
     """What identifies the rows a model was fitted to (arrays, or a data source as ``X``),
     without holding them.
 
-    The SHA-256 is of the sufficient statistics' float64 bytes (weight, means,
-    cross-products): the same rows give the same digest.
+    The SHA-256 is of the sufficient statistics (weight, means, cross-products) to 10
+    significant digits: the same rows give the same digest, however they were read.
 
     >>> X = np.array([[1.0], [2.0], [3.0]]); y = np.array([2.0, 4.0, 6.1])
     >>> fingerprint(X, y)["sha256"] == fingerprint(X.copy(), y.copy())["sha256"]
@@ -231,7 +231,10 @@ def fingerprint(
         stats = SufficientStats.from_arrays(Xa, ya, sw)
     digest = hashlib.sha256()
     for part in stats:
-        digest.update(np.ascontiguousarray(part, dtype="<f8").tobytes())
+        # to 10 significant digits: the same rows summed in other chunks (a file read in
+        # record batches, partitions on a cluster) differ in their last bits only
+        values = np.atleast_1d(np.asarray(part, dtype=np.float64)).ravel()
+        digest.update(" ".join(f"{v:.10g}" for v in values).encode())
     names = feature_names or [f"x{j}" for j in range(stats.n_features)]
     return {
         "rows": rows,

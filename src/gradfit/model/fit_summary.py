@@ -154,14 +154,19 @@ def summarize(
 
 
 def _from_statistics(source: Source, stats: Any, model: LinearModel, b: float) -> bool:
-    """Whether a streamed source's residual sum of squares may come from its statistics.
+    """Whether a large streamed source's residual sum of squares may come from its
+    statistics.
 
     ``w Sxx w - 2 w Sxy + Syy + W c^2`` cancels digits only as far as the residuals are
     small next to the spread of y: with ``R^2 < 1 - 1e-6`` it keeps about ten digits,
     and a pass over a file or a cluster is saved. Weighted rows need the pass (the
     log-likelihood sums the logs of the weights).
     """
-    if not getattr(source, "streamed", False) or getattr(source, "weight_name", None):
+    if (
+        not getattr(source, "streamed", False)
+        or getattr(source, "fits_in_memory", True)  # a second pass costs little
+        or getattr(source, "weight_name", None)
+    ):
         return False
     w = model.w
     c = float(stats.x_mean @ w) + b - stats.y_mean
