@@ -61,10 +61,13 @@ def test_drop_missing_skips_and_counts_rows(tmp_path, capsys):
     path.write_text("x,y\n1,3\n2,\n3,7\nnan,9\n5,11\n6,13\n")
     assert main(["fit", str(path), "--target", "y"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "data rows 2, 4" in err[0] and "--drop-missing" in err[0]
+    assert len(err) == 1 and "data rows 2, 4" in err[0]
+    assert "or skip such rows with --drop-missing" in err[0] and "drop_missing=True" not in err[0]
     assert main(["fit", str(path), "--target", "y", "--drop-missing"]) == 0
     captured = capsys.readouterr()
-    assert "skipped 2 rows with missing values (--drop-missing); fitted on 4" in captured.err
+    assert "skipped 2 rows with missing, NaN or infinite values (--drop-missing); fitted on 4" in (
+        captured.err
+    )
     assert captured.out.startswith("y = 2 * x + 1")
 
 

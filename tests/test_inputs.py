@@ -268,7 +268,7 @@ def test_non_numeric_value_names_column_and_row(tmp_path):
 def test_missing_values_name_the_columns(tmp_path):
     path = write(tmp_path, "a,b,y\n1,2,3\n,3,4\n2,NA,5\n")
     message = error_of(load_table, path, target="y")
-    assert "'a' (1), 'b' (1)" in message and "data rows 2, 3" in message
+    assert "'a' (1 row), 'b' (1 row)" in message and "data rows 2, 3" in message
 
 
 def test_huge_finite_values_are_kept(tmp_path):

@@ -98,7 +98,7 @@ def test_missing_values_stop_with_the_row_or_are_dropped_and_counted(tmp_path):
     path.write_text("x,y\n1,3\n2,\n3,7\n4,nan\n5,11\n6,13\n")
     with pytest.raises(
         InvalidInputError,
-        match=r"missing values in the chosen columns 'y' \(2\) \(data rows 2, 4\)",
+        match=r"missing values in 'y' \(2 rows\) \(data rows 2, 4\)",
     ):
         gradfit.fit(open_source(path, target="y"))
     source = open_source(path, target="y", drop_missing=True)

@@ -119,8 +119,8 @@ def _stream_args(p: argparse.ArgumentParser, weight: bool = True) -> None:
     p.add_argument(
         "--drop-missing",
         action="store_true",
-        help="skip rows with a missing, NaN or infinite value in a used column (and say how "
-        "many) instead of stopping at the first",
+        help="skip rows with a missing, NaN or infinite value in a used column (predict: "
+        "give them an empty prediction), and say how many, instead of stopping at the first",
     )
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar on stderr (shown on terminals)"
@@ -362,7 +362,8 @@ def _fit_and_report(args: argparse.Namespace, options: FitOptions) -> None:
     dropped = getattr(source, "dropped", 0)
     if dropped:
         print(
-            f"gradfit: note: skipped {dropped} rows with missing values (--drop-missing); "
+            f"gradfit: note: skipped {dropped} rows with missing, NaN or infinite values "
+            "(--drop-missing); "
             f"fitted on {source.n_rows}",
             file=sys.stderr,
         )

@@ -25,6 +25,7 @@ DASK_HELP = (
     "command; tcp://HOST:PORT uses a running scheduler"
 )
 _LOCAL = re.compile(r"local:(\d+)")
+_SCHEDULER = re.compile(r"tcp://([^:/\s]+):(\d+)")
 
 
 @contextmanager
@@ -33,11 +34,11 @@ def dask_client(spec: str | None) -> Iterator[Any]:
     if spec is None:
         yield None
         return
-    local = _LOCAL.fullmatch(spec)
-    if not local and not spec.startswith("tcp://"):
+    local, remote = _LOCAL.fullmatch(spec), _SCHEDULER.fullmatch(spec)
+    if not (local or (remote and 1 <= int(remote[2]) <= 65535)):
         raise InvalidInputError(
             f"--dask must be local:N (N worker processes here) or tcp://HOST:PORT (a running "
-            f"scheduler), got {spec!r}"
+            f"scheduler, PORT from 1 to 65535), got {spec!r}"
         )
     distributed = require("distributed", "dask")
     with ExitStack() as stack:
@@ -86,9 +87,14 @@ def dask_source(rows: FileSource) -> DaskSource:
         )
     if rows.drop_missing:
         frame = frame.dropna()
+    # one array of every used column: features, target and weights partitioned alike
+    values = frame[names].to_dask_array().compute_chunk_sizes()
+    d = len(rows.feature_names)
     return DaskSource(
-        frame[rows.feature_names],
-        frame[rows.target_name],
-        sample_weight=frame[rows.weight_name] if rows.weight_name else None,
+        values[:, :d],
+        values[:, d],
+        sample_weight=values[:, d + 1] if rows.weight_name else None,
+        feature_names=rows.feature_names,
+        target_name=rows.target_name,
         shuffle_buffer=rows.shuffle_buffer,
     )

@@ -104,6 +104,7 @@ _DATA_FLAGS = {
     "target": "--target",
     "features": "--features",
     "shuffle_buffer": "--shuffle-buffer",
+    "sample_weight": "--weight",
 }
 # Option names safe to rewrite where they stand alone: no English word is spelt so.
 _BARE = re.compile(r"_|^(lr|tol|gtol)$")
@@ -124,6 +125,8 @@ def _cli_words(text: str, option: str | None = None) -> str:
     >>> _cli_words("Try lr=0.5 or lr='auto'. standardize=True helps; raise max_iter.")
     'Try --lr 0.5 or --lr auto. --standardize helps; raise --max-iter.'
     """
+    # a Python spelling followed by its flag: the flag alone
+    text = re.sub(r"\b(\w+)=True \((--[\w-]+)\)", r"\2", text)
     flags = _flags()
     names = "|".join(sorted(map(re.escape, flags), key=len, reverse=True))
     before = r"(?<![\w/.\\'\"-])"

@@ -52,12 +52,13 @@ def _feature_blocks(args: argparse.Namespace, names: list[str], target: str) -> 
             "rename them or give the rows the model needs"
         )
     with _progress(args, table, "predicting"):
-        for block in table.blocks(names, drop_missing=args.drop_missing):
+        # rows with a missing value keep their place, with an empty prediction
+        for block in table.blocks(names, keep_missing=args.drop_missing):
             yield np.ascontiguousarray(block)  # rows in order: the same digits as arrays
     if table.dropped:
         print(
-            f"gradfit: note: skipped {table.dropped} rows with missing values (--drop-missing): "
-            "they have no prediction",
+            f"gradfit: note: {table.dropped} rows with missing, NaN or infinite values "
+            "(--drop-missing) have an empty prediction",
             file=sys.stderr,
         )
 
@@ -100,7 +101,9 @@ def _write(blocks: Iterator[Any], saved: Any, schema: Any, sink: Any, kind: str)
     try:
         for X in blocks:
             predicted = np.asarray(saved.predict(X), dtype=np.float64)
-            writer.write_table(pa.table([pa.array(predicted)], schema=schema))
+            # NaN (a row with a missing value): null, an empty CSV field
+            column = pa.array(predicted, from_pandas=True)
+            writer.write_table(pa.table([column], schema=schema))
             count += len(predicted)
     finally:
         writer.close()
@@ -117,6 +120,9 @@ def summary(args: argparse.Namespace) -> None:
             f"--target {target!r} is one of the model's features: give the column it predicts"
         )
     args.target, args.features = target, list(model.feature_names)
+    saved_weight = (saved.data or {}).get("weight_name")
+    if args.weight is None and saved_weight is not None:  # fitted with a weight column
+        args.weight = saved_weight
     source = _source_of(args)
     with _progress(args, getattr(source, "table", None), "reading"):
         text = summarize(saved, source).to_text(rewrite=_cli_words)

@@ -54,6 +54,7 @@ from gradfit.modelfile_schema import (
     _TOP,
     _check_fields,
     _check_fingerprint,
+    _check_weight_name,
     _short,
 )
 from gradfit.optim.schedules import constant
@@ -213,10 +214,12 @@ def fingerprint(
     >>> fingerprint(X, y)["sha256"] == fingerprint(X.copy(), y.copy())["sha256"]
     True
     """
+    weight_name = None
     if y is None and hasattr(X, "chunks"):  # a source: its statistics (one pass, kept)
         rows = int(X.n_rows)
         stats = SufficientStats.from_source(X)
         feature_names = feature_names or list(X.feature_names)
+        weight_name = getattr(X, "weight_name", None)  # a file's weight column
     else:
         Xa = as_features(X)
         ya = np.asarray(y, dtype=np.float64).ravel()
@@ -241,6 +244,7 @@ def fingerprint(
         "feature_names": [str(n) for n in names],
         "target_name": str(target_name),
         "sha256": digest.hexdigest(),
+        "weight_name": weight_name,
     }
 
 
@@ -421,6 +425,7 @@ def _load(shown: str) -> SavedModel:
     _check_fields(t, _RECORD, "training.")
     if payload["data"] is not None:
         _check_fields(payload["data"], _DATA, "data.")
+        _check_weight_name(payload["data"])
     w, mean, scale = m["w"], m["scaling"]["mean"], m["scaling"]["scale"]
     if not all(math.isfinite(v) for v in [*w, m["b"]]):
         raise InvalidInputError(

@@ -103,8 +103,19 @@ def _check_fields(
 def _check_fingerprint(data: Mapping[str, Any]) -> None:
     try:
         _check_fields(data, _DATA, "data.")
+        _check_weight_name(data)
     except InvalidInputError as err:
         raise InvalidInputError(str(err).replace("{file}", "data_fingerprint")) from None
+
+
+def _check_weight_name(data: Mapping[str, Any]) -> None:
+    """The weight column a file's rows were weighted by: optional (files from before it)."""
+    name = data.get("weight_name")
+    if name is not None and not _is_str(name):
+        raise InvalidInputError(
+            f"{{file}}: field 'data.weight_name' must be a string or null, got {_short(name)}: "
+            "the file was not written by gradfit.save or was edited; refit and save again"
+        )
 
 
 def _short(value: Any) -> str:

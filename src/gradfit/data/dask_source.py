@@ -13,6 +13,7 @@ dask is imported on first use (``pip install 'gradfit[dask]'``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -48,7 +49,9 @@ def _dask() -> Any:
 def _column_array(values: Any, name: str) -> Any:
     """A dask array of a DataFrame or Series (partition lengths computed), or as given."""
     if hasattr(values, "to_dask_array"):
-        return values.to_dask_array(lengths=True)
+        # partition lengths computed on the array itself (a projection of a DataFrame may
+        # be partitioned otherwise than the frame the lengths were counted on)
+        return values.to_dask_array().compute_chunk_sizes()
     if not hasattr(values, "chunks"):
         raise InvalidInputError(
             f"{name} is not a dask array or DataFrame: pass dask collections for both X "
@@ -167,6 +170,9 @@ class DaskSource:
     def fits_in_memory(self) -> bool:
         return self.n_rows * (self.n_features + 2) <= IN_MEMORY_VALUES
 
+    def _check(self) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        return functools.partial(_checked, self._feature_names, self._target_name)
+
     def _parts(self) -> list[tuple[Any, Any, Any]]:
         """The delayed blocks of each partition: ``(X, y, weight or None)``."""
         xs = self.X.to_delayed().ravel()
@@ -194,7 +200,7 @@ class DaskSource:
         """The partitions, one at a time on the client (in ``order`` when given)."""
         parts = self._parts()
         for k in order if order is not None else range(len(parts)):
-            X, y, w = self._delayed(_checked)(*parts[k]).compute()
+            X, y, w = self._delayed(self._check())(*parts[k]).compute()
             step = max(1, max_rows or len(y))
             for start in range(0, len(y), step):
                 stop = start + step
@@ -203,7 +209,8 @@ class DaskSource:
     def map_reduce(self, fn: Callable[[Batch], T], combine: Callable[[T, T], T]) -> T:
         """``fn`` on every partition where it lives, merged pairwise in a tree: only the
         results travel (the sufficient statistics: ``d x d`` numbers)."""
-        level = [self._delayed(_apply)(fn, *part) for part in self._parts()]
+        check = self._check()
+        level = [self._delayed(_apply)(fn, check, *part) for part in self._parts()]
         while len(level) > 1:
             pairs = [
                 self._delayed(combine)(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)
@@ -222,19 +229,24 @@ class DaskSource:
         )
 
 
-def _checked(X: Any, y: Any, w: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """A partition as float64 arrays; a non-finite value or negative weight is an error."""
+def _checked(
+    names: list[str], target: str, X: Any, y: Any, w: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A partition as float64 arrays; a non-finite value or negative weight is an error
+    that names the column."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     w = None if w is None else np.asarray(w, dtype=np.float64)
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+    bad_x = ~np.isfinite(X).all(axis=0)
+    if bad_x.any() or not np.isfinite(y).all():
+        column = names[int(np.flatnonzero(bad_x)[0])] if bad_x.any() else target
         raise InvalidInputError(
-            "the dask collections hold NaN or infinite values: drop those rows first "
-            "(ddf.dropna(); --drop-missing on the command line) or fill them"
+            f"the dask collections hold NaN or infinite values in column {column!r}: drop "
+            "those rows first (ddf.dropna(); --drop-missing on the command line) or fill them"
         )
     if w is not None and (not np.isfinite(w).all() or (w < 0).any()):
         raise InvalidInputError("sample_weight must be finite and >= 0 in every partition")
     return X, y, w
 
 
-def _apply(fn: Callable[[Batch], T], X: Any, y: Any, w: Any) -> T:
-    return fn(Batch(*_checked(X, y, w)))
+def _apply(fn: Callable[[Batch], T], check: Callable[..., Any], X: Any, y: Any, w: Any) -> T:
+    return fn(Batch(*check(X, y, w)))

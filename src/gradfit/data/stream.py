@@ -47,7 +47,7 @@ IN_MEMORY_VALUES = 1 << 24
 # Rows a mini-batch epoch mixes at once (see ``FileSource.batches``).
 SHUFFLE_BUFFER_ROWS = 1 << 16
 _PARQUET = (".parquet", ".pq")
-_CSV = (".csv", ".csv.gz", ".txt", ".tsv")
+_CSV = (".csv", ".csv.gz")
 _PARQUET_MAGIC = b"PAR1"
 _ARROW_VALUE = re.compile(r"column #(\d+).*?invalid value '([^']*)'", re.S)
 _RAGGED = re.compile(r"Expected (\d+) columns, got (\d+)")
@@ -202,14 +202,32 @@ class FileTable:
         self.index_column = self._index_column(index)
         self.numeric = [
             f.name
-            for f in schema
+            for j, f in enumerate(schema)
             if f.name != self.index_column
             and (
                 pa.types.is_integer(f.type)
                 or pa.types.is_floating(f.type)
                 or pa.types.is_null(f.type)
+                or self._mostly_numbers(j)
             )
         ]
+
+    def _mostly_numbers(self, j: int) -> bool:
+        """A CSV column of text in which most of the first rows are numbers: a numeric
+        column with typos, read as numbers so that the first bad value is named (rather
+        than the column quietly left out)."""
+        first = getattr(self, "_first", None)
+        if first is None or not _pyarrow().types.is_string(first.schema.field(j).type):
+            return False
+        values = [v for v in first.column(j).to_pylist() if v is not None]
+        numbers = 0
+        for v in values:
+            try:
+                float(v)
+                numbers += 1
+            except ValueError:
+                pass
+        return numbers > 0.5 * len(values)
 
     @property
     def size(self) -> tuple[int, str] | None:
@@ -240,11 +258,14 @@ class FileTable:
                     f"choose from {listing(usable)}"
                 )
 
-    def blocks(self, names: Sequence[str], *, drop_missing: bool = False) -> Iterator[np.ndarray]:
+    def blocks(
+        self, names: Sequence[str], *, drop_missing: bool = False, keep_missing: bool = False
+    ) -> Iterator[np.ndarray]:
         """Float64 blocks of the columns ``names``, in file order.
 
         A row with a missing, NaN or infinite value is an error naming the column and the
-        data row, or skipped with ``drop_missing`` (``dropped`` counts them).
+        data row; skipped with ``drop_missing``, kept as it is with ``keep_missing``
+        (``dropped`` counts such rows either way).
         """
         names = list(names)
         seen = 0
@@ -262,10 +283,11 @@ class FileTable:
                 continue
             bad = np.asarray(~np.isfinite(block).all(axis=1))
             if bad.any():
-                if not drop_missing:
+                if not (drop_missing or keep_missing):
                     raise self._bad_value(block, bad, names, file, seen)
                 self.dropped += int(bad.sum())
-                block = block[~bad]
+                if drop_missing:
+                    block = block[~bad]
             seen += len(bad)
             yield block
 
@@ -299,10 +321,7 @@ class FileTable:
                 raise _ragged(shown, first, *ragged.groups()) from None
             raise _unreadable(shown, self.format, exc) from None
         if all(pa.types.is_null(f.type) for f in schema):
-            raise InvalidInputError(
-                f"{shown} has no data rows: it needs a header line and data (there is "
-                "nothing to fit)"
-            )
+            raise InvalidInputError(f"{shown} has no data rows: it needs a header line and data")
         return schema, []
 
     def _index_column(self, index: list[str]) -> str | None:
@@ -399,7 +418,7 @@ class FileTable:
         rows = np.flatnonzero(bad)
         gaps = np.isnan(block[rows])
         where = ", ".join(
-            f"{name!r} ({int(count)})"
+            f"{name!r} ({int(count)} row{'s' * bool(count > 1)})"
             for name, count in zip(names, gaps.sum(axis=0), strict=True)
             if count
         )
@@ -407,7 +426,7 @@ class FileTable:
             ", ..." if rows.size > 5 else ""
         )
         return InvalidInputError(
-            f"{shown} has missing values in the chosen columns {where} (data rows "
+            f"{shown} has missing values in {where} (data row{'s' * bool(rows.size > 1)} "
             f"{shown_rows}): drop or fill them first, leave those columns out, or skip such "
             "rows with drop_missing=True (--drop-missing)"
         )
@@ -417,8 +436,8 @@ class FileTable:
         message = str(exc)
         value = _ARROW_VALUE.search(message)
         if value:
-            column = int(value[1])
-            name = names[column] if column < len(names) else f"#{column}"
+            column = int(value[1])  # pyarrow numbers the columns as the file orders them
+            name = self.columns[column] if column < len(self.columns) else f"#{column}"
             row, text = self._first_non_number(file, name)
             where = f"data row {row}: " if row else ""
             return InvalidInputError(

@@ -235,8 +235,14 @@ def close_matches(word: str, choices: Sequence[str]) -> str:
     " (did you mean 'weight'?)"
     >>> close_matches("shoe", ["weight"])
     ''
+    >>> close_matches("Y", ["y", "x"])
+    " (did you mean 'y'?)"
     """
-    found = difflib.get_close_matches(word, list(choices), n=3)
+    choices = list(choices)
+    # the same name in other letter case first, then names spelt alike
+    same = [c for c in choices if c.lower() == word.lower() and c != word]
+    found = same + [c for c in difflib.get_close_matches(word, choices, n=3) if c not in same]
+    found = found[:3]
     if not found:
         return ""
     return f" (did you mean {' or '.join(map(repr, found))}?)"
