@@ -125,8 +125,13 @@ def test_predict_needs_the_models_columns_by_name(data, tmp_path, capsys):
     assert "has no column 'a' of the model's features" in err
 
 
-def test_progress_bar_counts_rows_per_second(data):
+def test_progress_bar_counts_rows_per_second(data, monkeypatch):
     from rich.console import Console
+
+    import gradfit.cli_progress
+
+    clock = iter(np.arange(0.0, 1e4, 0.1))  # every batch takes 0.1 s
+    monkeypatch.setattr(gradfit.cli_progress.time, "perf_counter", lambda: next(clock))
 
     _, _, _, path = data
     screen = io.StringIO()
@@ -165,3 +170,90 @@ def test_summary_streams_its_file(data, tmp_path, capsys):
     expected = gradfit.summarize(load(model), X, y).to_text()
     for line in expected.splitlines()[2:12]:  # the same statistics as from the arrays
         assert line in out
+
+
+def test_predict_keeps_rows_with_missing_values_in_place(data, tmp_path, capsys):
+    _X, _, _, path = data
+    model = tmp_path / "m.json"
+    assert (
+        main(["fit", str(path), "--target", "t", "--features", "a", "b", "c", "-o", str(model)])
+        == 0
+    )
+    capsys.readouterr()
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("a,b,c\n1,2,3\n,2,3\n4,5,inf\n7,8,9\n")
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(model), str(gaps), "-o", str(out), "--drop-missing"]) == 0
+    assert "2 rows with missing, NaN or infinite values" in capsys.readouterr().err
+    lines = out.read_text().splitlines()
+    assert lines[0] == "predicted_t" and lines[2] == "" and lines[3] == "" and len(lines) == 5
+    expected = load(model).predict(np.array([[1.0, 2, 3], [7, 8, 9]]))
+    assert [float(lines[1]), float(lines[4])] == expected.tolist()
+
+
+def test_a_weighted_model_is_summarized_with_its_weights(data, tmp_path, capsys):
+    statsmodels = pytest.importorskip("statsmodels.api")
+    X, y, w, path = data
+    model = tmp_path / "m.json"
+    args = ["fit", str(path), "--target", "t", "--weight", "w", "--features", "a", "b", "c"]
+    assert main([*args, "-o", str(model)]) == 0
+    assert load(model).data["weight_name"] == "w"
+    capsys.readouterr()
+    assert main(["summary", str(model), str(path)]) == 0
+    out = capsys.readouterr().out
+    reference = statsmodels.WLS(y, statsmodels.add_constant(X), weights=w).fit()
+    assert f"{reference.rsquared:.4f}" in out
+
+
+def test_shuffle_buffer_needs_a_batch_size(data, capsys):
+    _, _, _, path = data
+    assert main(["fit", str(path), "--target", "t", "--shuffle-buffer", "100"]) == 2
+    assert "give --batch-size too" in capsys.readouterr().err
+
+
+def test_progress_bar_starts_each_pass_afresh(data):
+    from rich.console import Console
+
+    _, _, _, path = data
+    screen = io.StringIO()
+    table = FileTable(path)
+    with progress_bar(table, "reading", console=Console(file=screen, force_terminal=True)):
+        for _ in range(2):
+            for _ in table.blocks(["a", "t"]):
+                pass
+    assert "reading, pass 2" in screen.getvalue()
+
+
+def test_file_rows_without_a_target_serve_predictions(data, tmp_path):
+    X, _y, _, path = data
+    est = gradfit.GDRegressor().fit(gradfit.open_source(path, target="t", features=["a", "b"]))
+    new = tmp_path / "new.csv"
+    pacsv.write_csv(pa.table({"b": X[:10, 1], "z": X[:10, 2], "a": X[:10, 0]}), new)
+    rows = gradfit.open_source(new)  # no target: the model's features, by name
+    np.testing.assert_allclose(est.predict(rows), X[:10, :2] @ est.coef_ + est.intercept_)
+    with pytest.raises(gradfit.InvalidInputError, match="opened without a target"):
+        gradfit.fit(rows)
+    with pytest.raises(gradfit.InvalidInputError, match="has no column 'a'"):
+        est.predict(gradfit.open_source(_only_b(tmp_path, X)))
+
+
+def _only_b(tmp_path, X):
+    path = tmp_path / "only_b.csv"
+    pacsv.write_csv(pa.table({"b": X[:3, 1]}), path)
+    return path
+
+
+def test_a_column_of_numbers_with_a_typo_is_named_not_dropped(tmp_path, capsys):
+    path = tmp_path / "typo.csv"
+    path.write_text("a,b,y\n1,2,3\n4,5,6\n6,x7,9\n1,1,1\n")
+    assert main(["fit", str(path), "--target", "y"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'b'" in err and "data row 3: 'x7'" in err
+    assert main(["fit", str(path), "--target", "Y"]) == 2
+    assert "(did you mean 'y'?)" in capsys.readouterr().err
+
+
+def test_saving_into_a_missing_folder_says_so(tmp_path):
+    result = gradfit.fit(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
+    with pytest.raises(gradfit.InvalidInputError, match="does not exist: create it first"):
+        gradfit.save(result, tmp_path / "nowhere" / "m.json")

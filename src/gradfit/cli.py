@@ -340,6 +340,11 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     if args.output:
         _check_output(args.output, "-o/--output", MODEL_SUFFIXES)
     options = _options(args)
+    if args.shuffle_buffer is not None and options.batch_size is None:
+        raise InvalidInputError(
+            "--shuffle-buffer mixes the rows of mini-batches; a full-batch fit reads every "
+            "row each step: give --batch-size too, or leave --shuffle-buffer out"
+        )
     with dask_client(args.dask):
         _fit_and_report(args, options)
 
@@ -391,18 +396,21 @@ def _fit_and_report(args: argparse.Namespace, options: FitOptions) -> None:
         else:
             result.history.to_csv(path)
         print(f"history: {len(result.history)} entries written to {path}")
+    # worked out under the bar, printed after it is gone (lines never mix with it)
     with _progress(args, table, "summarizing"):
         if args.output:
             save(result, args.output, options=options, X=source)
-            print(f"model written to {args.output}")
-        print()
         if result.state.n_rows != source.n_rows:
-            print(
+            report = (
                 f"summary: left out: the fit descended on {result.state.n_rows} of the "
                 f"{source.n_rows} rows (--validation-fraction holds the others out)"
             )
         else:
-            print(summarize(result, source).to_text(rewrite=_cli_words))
+            report = summarize(result, source).to_text(rewrite=_cli_words)
+    if args.output:
+        print(f"model written to {args.output}")
+    print()
+    print(report)
 
 
 def _cmd_lr(args: argparse.Namespace) -> None:

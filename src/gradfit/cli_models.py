@@ -100,7 +100,9 @@ def _write(blocks: Iterator[Any], saved: Any, schema: Any, sink: Any, kind: str)
     count = 0
     try:
         for X in blocks:
-            predicted = np.asarray(saved.predict(X), dtype=np.float64)
+            finite = np.isfinite(X).all(axis=1)
+            predicted = np.full(len(X), np.nan)
+            predicted[finite] = saved.predict(X[finite]) if finite.any() else []
             # NaN (a row with a missing value): null, an empty CSV field
             column = pa.array(predicted, from_pandas=True)
             writer.write_table(pa.table([column], schema=schema))

@@ -25,22 +25,27 @@ class ProgressBar:
         self.total: int | None = None if total is None else total[0]
         self.unit = "rows" if total is None else total[1]
         self.task = bar.add_task(what, total=self.total, rate="")
-        self.rows, self.passes, self.started = 0, 1, time.perf_counter()
+        self.rows, self.passes, self.started = 0, 0, time.perf_counter()
         self.status = ""
+
+    def new_pass(self) -> None:
+        """``FileTable.on_pass``: a pass over the file begins."""
+        self.passes += 1
+        self.bar.reset(self.task, total=self.total, rate="")
+        self.rows, self.started = 0, time.perf_counter()
+        self.bar.update(self.task, description=self._description())
 
     def read(self, rows: int, nbytes: int) -> None:
         """``FileTable.on_progress``: a record batch was read."""
-        task = self.bar.tasks[0]
-        if self.total is not None and task.completed >= self.total:  # a new pass begins
-            self.passes += 1
-            self.bar.reset(self.task, total=self.total)
-            self.rows, self.started = 0, time.perf_counter()
         self.rows += rows
-        rate = self.rows / max(time.perf_counter() - self.started, 1e-9)
+        elapsed = time.perf_counter() - self.started
+        rate = (  # once it means something (the first batch may be waiting, read ahead)
+            f"{self.rows / elapsed:,.0f} rows/s" if elapsed > 0.05 else ""
+        )
         self.bar.update(
             self.task,
             advance=nbytes if self.unit == "bytes" else rows,
-            rate=f"{rate:,.0f} rows/s",
+            rate=rate,
             description=self._description(),
         )
 
@@ -82,8 +87,8 @@ def progress_bar(
     )
     with Progress(*columns, console=console, transient=True) as bar:
         follower = ProgressBar(bar, table.size, what)
-        table.on_progress = follower.read
+        table.on_progress, table.on_pass = follower.read, follower.new_pass
         try:
             yield follower
         finally:
-            table.on_progress = None
+            table.on_progress = table.on_pass = None

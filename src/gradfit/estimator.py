@@ -498,5 +498,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         if is_source(X):
             return self._result.model.predict(X)
+        if is_dask(X):  # lazy, partition by partition (a DataFrame's columns as fitted)
+            names = getattr(self, "feature_names_in_", None)
+            if hasattr(X, "columns") and names is not None:
+                X = X[[str(n) for n in names]]
+            values = X.to_dask_array() if hasattr(X, "to_dask_array") else X
+            return values @ self.coef_ + self.intercept_
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float64)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_

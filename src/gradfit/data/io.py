@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from gradfit.exceptions import InvalidInputError
+
 __all__ = ["atomic_path", "atomic_write_text"]
 
 
@@ -19,6 +21,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     temporary file is removed and ``path`` is untouched.
     """
     target = Path(path)
+    if not target.parent.is_dir():
+        raise InvalidInputError(
+            f"cannot write {os.fspath(path)}: the folder {str(target.parent)!r} does not "
+            "exist: create it first, or write somewhere else"
+        )
+    if target.is_dir():
+        raise InvalidInputError(f"cannot write {os.fspath(path)}: it is a folder: give a file name")
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
     os.close(fd)
     umask = os.umask(0)

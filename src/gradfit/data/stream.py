@@ -184,9 +184,9 @@ class FileTable:
         The columns that hold numbers (or nothing), but a row index.
     index_column : str or None
         A row index written by pandas or R, which is never a default feature.
-    on_progress : callable or None
-        Called with ``(rows, bytes)`` read after each record batch (a progress bar;
-        bytes are 0 for Parquet).
+    on_progress, on_pass : callable or None
+        Called with ``(rows, bytes)`` read after each record batch (bytes are 0 for
+        Parquet), and as each pass over the file begins: what a progress bar follows.
     """
 
     def __init__(self, path: str | Path, shown: str | None = None) -> None:
@@ -195,6 +195,7 @@ class FileTable:
         self.files = _data_files(self.path, self.shown)
         self.format = "parquet" if self.files[0].name.lower().endswith(_PARQUET) else "csv"
         self.on_progress: Callable[[int, int], None] | None = None
+        self.on_pass: Callable[[], None] | None = None
         pa = _pyarrow()
         schema, index = self._schema()
         self.columns = [str(n) for n in schema.names]
@@ -346,6 +347,8 @@ class FileTable:
     def _read(self, names: list[str]) -> Iterator[tuple[Path, Any]]:
         pa = _pyarrow()
         report = self.on_progress
+        if self.on_pass is not None:
+            self.on_pass()
         for file in self.files:
             try:
                 if self.format == "parquet":
@@ -664,8 +667,8 @@ class FileSource:
     ----------
     path : str or Path
         A ``.csv`` / ``.csv.gz`` file, a ``.parquet`` file, or a folder of ``.parquet`` files.
-    target : str
-        The column to predict.
+    target : str, optional
+        The column to predict (without it, the source serves predictions only).
     features : sequence of str, optional
         The feature columns (default: every numeric column but the target, the weight and
         a row index; ``notes()`` says what was left out).
@@ -692,7 +695,7 @@ class FileSource:
     def __init__(
         self,
         path: str | Path,
-        target: str,
+        target: str | None = None,
         features: Sequence[str] | None = None,
         weight: str | None = None,
         *,
@@ -705,7 +708,7 @@ class FileSource:
         self.table = table = FileTable(path, shown)
         self.path = table.path
         check_columns(target, features, table.shown)
-        used = [target] + ([weight] if weight else [])
+        used = ([target] if target else []) + ([weight] if weight else [])
         chosen = [*used, *(features or [])]
         table.require(chosen)
         self.non_numeric: tuple[str, ...] = ()
@@ -715,10 +718,10 @@ class FileSource:
                 c for c in table.usable() if c not in used and c not in table.numeric
             )
             if not features:
+                besides = f" besides {' and '.join(map(repr, used))}" if used else ""
                 raise InvalidInputError(
-                    f"{table.shown} has no numeric column besides the target {target!r}"
-                    f"{f' and the weight {weight!r}' if weight else ''}: add a numeric "
-                    "feature column, or convert one to numbers"
+                    f"{table.shown} has no numeric column{besides}: add a numeric feature "
+                    "column, or convert one to numbers"
                 )
         if weight is not None and weight in (target, *features):
             raise InvalidInputError(
@@ -764,11 +767,20 @@ class FileSource:
 
     @property
     def target_name(self) -> str:
-        return self._target
+        return self._target or ""
 
     @property
     def weight_name(self) -> str | None:
         return self._weight
+
+    def features_by_name(self, names: Sequence[str]) -> Iterator[np.ndarray]:
+        """Blocks of the columns ``names`` (a model's features, in its order), whatever
+        this source's own features are; rows with missing values kept (NaN) when the
+        source skips them, so that predictions line up with the file's rows."""
+        self.table.require(names)
+        keep = self.drop_missing
+        for block in self.table.blocks(names, keep_missing=keep):
+            yield np.ascontiguousarray(block)
 
     @property
     def fits_in_memory(self) -> bool:
@@ -793,6 +805,11 @@ class FileSource:
 
     def chunks(self, max_rows: int | None = None) -> Iterator[Batch]:
         """Every used row, in file order, as dense float64 blocks."""
+        if self._target is None:
+            raise InvalidInputError(
+                f"{self.table.shown} was opened without a target: it can only be predicted "
+                "on; open_source(path, target='COLUMN') to fit or summarize"
+            )
         names = [*self._features, self._target] + ([self._weight] if self._weight else [])
         count = 0
         for block in self.table.blocks(names, drop_missing=self.drop_missing):
@@ -836,7 +853,7 @@ class FileSource:
 
 def open_source(
     path: str | Path,
-    target: str,
+    target: str | None = None,
     features: Sequence[str] | None = None,
     weight: str | None = None,
     *,

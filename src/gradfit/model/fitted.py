@@ -63,13 +63,18 @@ class LinearModel:
         >>> m.predict(pd.DataFrame({"b": [5.0], "a": [1.0]})).tolist()
         [3.0]
         """
-        if is_source(X):  # a file source: chunk by chunk, its features checked by name
-            if list(X.feature_names) != list(self.feature_names):
+        if is_source(X):  # chunk by chunk, the model's features by name
+            by_name = getattr(X, "features_by_name", None)
+            if by_name is not None:  # a file: its columns, whatever the source's features
+                blocks = list(by_name(self.feature_names))
+            elif list(X.feature_names) == list(self.feature_names):
+                blocks = [c.X for c in X.chunks()]
+            else:
                 raise InvalidInputError(
                     f"the source has the features {X.feature_names}, the model "
-                    f"{self.feature_names}: open it with features={self.feature_names!r}"
+                    f"{self.feature_names}: give it the model's features"
                 )
-            parts = [predict(c.X, self.w, self.b) for c in X.chunks()]
+            parts = [np.asarray(predict(b, self.w, self.b)).ravel() for b in blocks]
             return np.concatenate(parts) if parts else np.empty(0)
         names = feature_names_of(X)
         if names is not None:
