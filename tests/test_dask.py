@@ -202,3 +202,42 @@ def test_cli_bad_dask_spec_is_one_line_exit_2(tmp_path, spec, fragment):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], out.stderr
+
+
+def test_a_folder_of_parquet_files_on_the_cluster(client, problem, tmp_path):
+    import pandas as pd
+
+    from gradfit.cli_dask import dask_source
+
+    X, y, w = problem
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(y=y, w=w)
+    for k, rows in enumerate(np.array_split(np.arange(len(y)), 4)):
+        frame.iloc[rows].to_parquet(folder / f"part-{k}.parquet")
+    rows = gradfit.open_source(folder, target="y", weight="w")
+    source = dask_source(rows)  # the columns the file source chose, read by dask
+    assert source.feature_names == ["a", "b", "c", "d"] and source.target_name == "y"
+    result = gradfit.fit(source)
+    np.testing.assert_allclose(result.w, gradfit.fit(X, y, sample_weight=w).w, rtol=1e-10)
+
+
+def test_predictions_on_dask_collections_stay_lazy(client, problem):
+    import pandas as pd
+
+    X, y, _ = problem
+    ddf = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(y=y), npartitions=3)
+    est = gradfit.GDRegressor().fit(ddf[["a", "b", "c", "d"]], ddf["y"])
+    predicted = est.predict(ddf[["a", "b", "c", "d"]])
+    assert hasattr(predicted, "dask")  # not computed yet
+    np.testing.assert_allclose(predicted.compute(), X @ est.coef_ + est.intercept_, rtol=1e-12)
+
+
+def test_nan_names_its_column(client):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(40.0), "b": np.ones(40), "y": np.arange(40.0)})
+    frame.loc[30, "b"] = np.nan
+    ddf = dd.from_pandas(frame, npartitions=4)
+    with pytest.raises(InvalidInputError, match="NaN or infinite values in column 'b'"):
+        gradfit.fit(ddf[["a", "b"]], ddf["y"])
