@@ -15,8 +15,8 @@ import pytest
 import gradfit
 from gradfit.cli import main
 from gradfit.cli_progress import progress_bar
-from gradfit.data import stream
-from gradfit.data.stream import FileTable
+from gradfit.data import file_table
+from gradfit.data.file_table import FileTable
 from gradfit.modelfile import load
 
 
@@ -39,7 +39,7 @@ def _coef(model_path):
 
 
 def test_a_weight_column_fits_weighted_least_squares(data, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(stream, "BLOCK_BYTES", 8192)  # many record batches
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 8192)  # many record batches
     statsmodels = pytest.importorskip("statsmodels.api")
     X, y, w, path = data
     model = tmp_path / "m.json"
@@ -78,7 +78,7 @@ def test_predict_streams_and_reads_back_exactly(data, tmp_path, capsys, monkeypa
         main(["fit", str(path), "--target", "t", "--features", "a", "b", "c", "-o", str(model)])
         == 0
     )
-    monkeypatch.setattr(stream, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 4096)
     out = tmp_path / "p.csv"
     assert main(["predict", str(model), str(path), "-o", str(out), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
@@ -96,7 +96,7 @@ def test_a_bad_row_half_way_leaves_no_output(data, tmp_path, capsys, monkeypatch
         == 0
     )
     capsys.readouterr()
-    monkeypatch.setattr(stream, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 4096)
     text = path.read_text().splitlines()
     text[3000] = "oops," + text[3000].split(",", 1)[1]
     bad = tmp_path / "bad.csv"

@@ -127,11 +127,11 @@ def test_fingerprint_same_for_same_data_and_differs_otherwise(tmp_path, monkeypa
     y2[0] += 1e-6 * np.std(y)  # a change in the 7th digit of one value
     assert modelfile.fingerprint(X, y2)["sha256"] != a["sha256"]
     # the same rows read from a file in small record batches: the same digest
-    from gradfit.data import stream
+    from gradfit.data import file_table
 
     path = tmp_path / "rows.csv"
     _csv(path, X, y)
-    monkeypatch.setattr(stream, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 256)
     assert modelfile.fingerprint(gradfit.open_source(path, target="t"))["sha256"] == a["sha256"]
     assert modelfile.fingerprint(X, y, np.full(50, 2.0))["sha256"] != a["sha256"]
     save(result, tmp_path / "c.json", data_fingerprint=a)

@@ -13,7 +13,7 @@ import pytest
 
 import gradfit
 from gradfit import InvalidInputError, open_source
-from gradfit.data import stream
+from gradfit.data import file_table, stream
 
 from .conftest import make_problem
 
@@ -44,8 +44,8 @@ def problem(rng):
 
 @pytest.mark.parametrize("kind", ["csv", "csv.gz", "parquet", "folder"])
 def test_a_file_fits_like_its_arrays(tmp_path, problem, kind, monkeypatch):
-    monkeypatch.setattr(stream, "BLOCK_BYTES", 4096)  # many record batches
-    monkeypatch.setattr(stream, "PARQUET_BATCH_ROWS", 100)
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 4096)  # many record batches
+    monkeypatch.setattr(file_table, "PARQUET_BATCH_ROWS", 100)
     X, y = problem
     names = [f"x{j}" for j in range(4)]
     if kind == "folder":
@@ -72,7 +72,7 @@ def test_a_file_fits_like_its_arrays(tmp_path, problem, kind, monkeypatch):
 def test_an_ill_conditioned_file_gets_every_digit_by_streaming(tmp_path, monkeypatch):
     from benchmarks.accuracy import problems, worst_lre
 
-    monkeypatch.setattr(stream, "BLOCK_BYTES", 8192)
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 8192)
     problem = next(p for p in problems() if p.name == "polynomial degree 10, 300 rows")
     path = tmp_path / "poly.csv"
     write_csv(path, problem.X, problem.y)

@@ -19,9 +19,9 @@ import numpy as np
 from gradfit.cli import PREDICTION_SUFFIXES, _check_output, _progress, _source_of
 from gradfit.cli_flags import _cli_words
 from gradfit.data.datasets import DATASETS
+from gradfit.data.file_table import FileTable, listing
 from gradfit.data.files import find_file, read_table
 from gradfit.data.io import atomic_path
-from gradfit.data.stream import FileTable, listing
 from gradfit.data.validation import close_matches
 from gradfit.exceptions import InvalidInputError, require
 from gradfit.model.fit_summary import summarize

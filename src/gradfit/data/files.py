@@ -20,8 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradfit.data.datasets import DATASETS, Dataset, load_dataset
-from gradfit.data.stream import (
-    FileSource,
+from gradfit.data.file_table import (
     FileTable,
     check_header,
     counts_rows,
@@ -30,6 +29,7 @@ from gradfit.data.stream import (
     listing,
     unnamed,
 )
+from gradfit.data.stream import FileSource
 from gradfit.data.validation import check_columns, close_matches
 from gradfit.exceptions import InvalidInputError, require
 
