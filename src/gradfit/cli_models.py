@@ -25,6 +25,7 @@ from gradfit.data.io import atomic_path
 from gradfit.data.validation import close_matches
 from gradfit.exceptions import InvalidInputError, require
 from gradfit.model.fit_summary import summarize
+from gradfit.model.linear import predict as linear_predict
 from gradfit.modelfile import load
 
 __all__ = ["predict", "summary"]
@@ -99,12 +100,11 @@ def _write(blocks: Iterator[Any], saved: Any, schema: Any, sink: Any, kind: str)
         writer = csv.CSVWriter(sink, schema, write_options=options)
     count = 0
     try:
-        for X in blocks:
-            finite = np.isfinite(X).all(axis=1)
-            predicted = np.full(len(X), np.nan)
-            predicted[finite] = saved.predict(X[finite]) if finite.any() else []
-            # NaN (a row with a missing value): null, an empty CSV field
-            column = pa.array(predicted, from_pandas=True)
+        w, b = saved.model.w, saved.model.b
+        for X in blocks:  # the model's columns, checked by the reader: X w + b directly
+            predicted = np.asarray(linear_predict(X, w, b), dtype=np.float64).ravel()
+            # a row with a missing value (--drop-missing): null, an empty CSV field
+            column = pa.array(predicted, mask=~np.isfinite(X).all(axis=1))
             writer.write_table(pa.table([column], schema=schema))
             count += len(predicted)
     finally:
