@@ -22,6 +22,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) -e ".[test]"
 	touch $@
 
+# the competitors make bench measures beside gradfit (dask-ml)
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(PIP) -e ".[bench]"
+	touch $@
+
 demo: $(VENV)/.installed-demo
 	$(BIN)/gradfit demo --plots gradfit-demo-plots
 
@@ -53,7 +58,7 @@ fuzz: $(VENV)/.installed-test
 	  HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -p no:cacheprovider -m hypothesis \
 	    -o addopts= tests || exit 1; done
 
-bench: $(VENV)/.installed-test browser
+bench: $(VENV)/.installed-bench browser
 	$(BIN)/python benchmarks/run.py
 
 clean:
