@@ -241,3 +241,27 @@ def test_nan_names_its_column(client):
     ddf = dd.from_pandas(frame, npartitions=4)
     with pytest.raises(InvalidInputError, match="NaN or infinite values in column 'b'"):
         gradfit.fit(ddf[["a", "b"]], ddf["y"])
+
+
+def test_a_partition_left_empty_by_dropna_adds_nothing(client):
+    import pandas as pd
+
+    x = np.arange(40.0)
+    frame = pd.DataFrame({"x": x, "y": 2.0 * x + 1.0})
+    frame.loc[10:19, "y"] = np.nan  # the whole second partition
+    ddf = dd.from_pandas(frame, npartitions=4).dropna()
+    result = gradfit.fit(ddf[["x"]], ddf["y"])
+    assert result.w.round(9).tolist() == [2.0] and round(result.b, 9) == 1.0
+
+
+def test_a_weight_column_on_the_cluster_keeps_its_name(client, problem, tmp_path):
+    import pandas as pd
+
+    from gradfit.cli_dask import dask_source
+
+    X, y, w = problem
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(y=y, wt=w).to_parquet(path)
+    source = dask_source(gradfit.open_source(path, target="y", weight="wt"))
+    assert source.weight_name == "wt"
+    assert gradfit.modelfile.fingerprint(source)["weight_name"] == "wt"

@@ -310,3 +310,53 @@ def test_a_single_row_is_said(tmp_path):
     with pytest.warns(gradfit.RankDeficiencyWarning, match="1 rows for 2 coefficients"):
         result = gradfit.fit(open_source(path, target="y"))
     assert result.predict(np.array([[1.0]]))[0] == pytest.approx(2.0)
+
+
+# -- what the review found ----------------------------------------------------------------------
+
+
+def test_a_rewritten_file_is_read_again(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(10)))
+    source = open_source(path, target="y")
+    assert gradfit.fit(source).w.round(9).tolist() == [2.0]
+    path.write_text("x,y\n" + "".join(f"{i},{5 - 3 * i}\n" for i in range(20)))
+    again = gradfit.fit(source)
+    assert again.w.round(9).tolist() == [-3.0] and source.n_rows == 20
+
+
+def test_rows_of_a_parquet_folder_are_named_within_their_file(tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    write_parquet(folder / "a.parquet", np.ones((100, 1)), np.arange(100.0), ["x"])
+    bad = np.ones((10, 1))
+    bad[3, 0] = np.nan
+    write_parquet(folder / "b.parquet", bad, np.arange(10.0), ["x"])
+    with pytest.raises(InvalidInputError, match=r"b\.parquet has missing values .*data row 4\)"):
+        gradfit.fit(open_source(folder, target="y"))
+
+
+def test_a_failed_mini_batch_fit_leaves_no_reading_thread(tmp_path, problem):
+    import threading
+
+    X, y = problem
+    path = tmp_path / "d.csv"
+    write_csv(path, X, y)
+    with pytest.raises(gradfit.DivergenceError):
+        gradfit.fit(open_source(path, target="y"), batch_size=16, lr=1e3, optimizer="gd")
+    assert not [t for t in threading.enumerate() if t.name == "gradfit-read-ahead"]
+
+
+def test_fingerprints_of_centred_columns_do_not_depend_on_chunks(tmp_path, monkeypatch):
+    from gradfit import modelfile
+    from gradfit.data import file_table
+
+    x = np.linspace(-1.0, 1.0, 2001)  # mean ~1e-17: only rounding
+    y = 3.0 * x + 1.0 + np.sin(7.0 * x)
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist(), strict=True))
+    )
+    monkeypatch.setattr(file_table, "BLOCK_BYTES", 4096)
+    streamed = modelfile.fingerprint(open_source(path, target="y"))
+    assert streamed["sha256"] == modelfile.fingerprint(x[:, None], y)["sha256"]

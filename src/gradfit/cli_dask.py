@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import numpy as np
+
 from gradfit.data.dask_source import DaskSource
 from gradfit.data.stream import FileSource
 from gradfit.exceptions import InvalidInputError, require
@@ -85,10 +87,18 @@ def dask_source(rows: FileSource) -> DaskSource:
             dtype=dict.fromkeys(names, "float64"),
             blocksize=None if path.endswith(".gz") else "64MB",
         )
-    if rows.drop_missing:
-        frame = frame.dropna()
+    frame = frame[names]
+    if rows.drop_missing:  # missing, NaN and infinite values, as FileSource skips them
+        frame = frame.replace([np.inf, -np.inf], np.nan).dropna()
     # one array of every used column: features, target and weights partitioned alike
-    values = frame[names].to_dask_array().compute_chunk_sizes()
+    try:
+        values = frame.to_dask_array().compute_chunk_sizes()
+    except ValueError as exc:  # pandas on a worker: a value that is not a number
+        detail = " ".join(str(exc).split())[:200]
+        raise InvalidInputError(
+            f"{rows.table.shown} cannot be read as numbers on the cluster ({detail}): fix the "
+            "value, or choose numeric columns"
+        ) from None
     d = len(rows.feature_names)
     return DaskSource(
         values[:, :d],
@@ -96,5 +106,6 @@ def dask_source(rows: FileSource) -> DaskSource:
         sample_weight=values[:, d + 1] if rows.weight_name else None,
         feature_names=rows.feature_names,
         target_name=rows.target_name,
+        weight_name=rows.weight_name,
         shuffle_buffer=rows.shuffle_buffer,
     )

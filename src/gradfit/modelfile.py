@@ -207,8 +207,9 @@ def fingerprint(
     """What identifies the rows a model was fitted to (arrays, or a data source as ``X``),
     without holding them.
 
-    The SHA-256 is of the sufficient statistics (weight, means, cross-products) to 10
-    significant digits: the same rows give the same digest, however they were read.
+    The SHA-256 is of the sufficient statistics (weight, means, cross-products), each
+    rounded to 1e-10 of its scale: the same rows give the same digest however they were
+    chunked (but for a statistic that falls on a rounding boundary, rarely).
 
     >>> X = np.array([[1.0], [2.0], [3.0]]); y = np.array([2.0, 4.0, 6.1])
     >>> fingerprint(X, y)["sha256"] == fingerprint(X.copy(), y.copy())["sha256"]
@@ -233,11 +234,8 @@ def fingerprint(
         rows = int(Xa.shape[0])
         stats = SufficientStats.from_arrays(Xa, ya, sw)
     digest = hashlib.sha256()
-    for part in stats:
-        # to 10 significant digits: the same rows summed in other chunks (a file read in
-        # record batches, partitions on a cluster) differ in their last bits only
-        values = np.atleast_1d(np.asarray(part, dtype=np.float64)).ravel()
-        digest.update(" ".join(f"{v:.10g}" for v in values).encode())
+    for values, unit in _resolution(stats):
+        digest.update(" ".join(f"{v:.0f}" for v in np.round(values / unit).ravel()).encode())
     names = feature_names or [f"x{j}" for j in range(stats.n_features)]
     return {
         "rows": rows,
@@ -246,6 +244,30 @@ def fingerprint(
         "sha256": digest.hexdigest(),
         "weight_name": weight_name,
     }
+
+
+def _resolution(stats: SufficientStats) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each statistic with the unit it is rounded to for the digest: 1e-10 of its own
+    scale (a mean's: the column's size; a cross-product's: the geometric mean of the two
+    columns' squares; the total weight's: about 1e-12 of it, and at least 1e-9). The same
+    rows summed in other chunks (a file read in record batches, partitions of a cluster)
+    differ by far less, rows that differ by far more."""
+    tiny = np.finfo(np.float64).tiny
+    x_size = np.abs(stats.x_mean) + np.sqrt(np.maximum(stats.x_var, 0.0))
+    y_spread = np.sqrt(max(stats.Syy, 0.0) / stats.weight)
+    y_size = abs(stats.y_mean) + y_spread
+    sxx = np.sqrt(np.maximum(np.diag(stats.Sxx), 0.0))
+    syy = np.sqrt(max(stats.Syy, 0.0))
+    pairs = [
+        # the total weight absolutely (all else is relative to scales the weights cancel in)
+        (np.array([stats.weight]), np.array([0.01 * stats.weight + 10.0])),
+        (stats.x_mean, x_size),
+        (np.array([stats.y_mean]), np.array([y_size])),
+        (stats.Sxx, np.outer(sxx, sxx)),
+        (stats.Sxy, sxx * syy),
+        (np.array([stats.Syy]), np.array([syy * syy])),
+    ]
+    return [(np.asarray(v, dtype=np.float64), 1e-10 * u + tiny) for v, u in pairs]
 
 
 def save(

@@ -93,6 +93,7 @@ class DaskSource:
         sample_weight: Any = None,
         feature_names: Sequence[str] | None = None,
         target_name: str | None = None,
+        weight_name: str | None = None,
         shuffle_buffer: int = SHUFFLE_BUFFER_ROWS,
     ) -> None:
         dask = _dask()
@@ -136,6 +137,7 @@ class DaskSource:
                 "give one name per column"
             )
         self._target_name = target
+        self._weight_name = weight_name or (None if self.weight is None else "sample_weight")
         self.shuffle_buffer = int(shuffle_buffer)
         self._da = da
         self._delayed = dask.delayed
@@ -160,7 +162,7 @@ class DaskSource:
 
     @property
     def weight_name(self) -> str | None:
-        return None if self.weight is None else "sample_weight"
+        return self._weight_name
 
     @property
     def n_partitions(self) -> int:

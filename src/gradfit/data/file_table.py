@@ -178,7 +178,9 @@ class FileTable:
     columns : list of str
         Every column, as the file names them.
     numeric : list of str
-        The columns that hold numbers (or nothing), but a row index.
+        The columns that hold numbers (or nothing), but a row index; a CSV column of
+        text counts when most of its first record batch is numbers (its typos are then
+        errors that name them, not a reason to leave the column out).
     index_column : str or None
         A row index written by pandas or R, which is never a default feature.
     on_progress, on_pass : callable or None
@@ -213,7 +215,7 @@ class FileTable:
     def _mostly_numbers(self, j: int) -> bool:
         """A CSV column of text in which most of the first rows are numbers: a numeric
         column with typos, read as numbers so that the first bad value is named (rather
-        than the column quietly left out)."""
+        than the column quietly left out). Only the first record batch is looked at."""
         first = getattr(self, "_first", None)
         if first is None or not _pyarrow().types.is_string(first.schema.field(j).type):
             return False
@@ -266,9 +268,10 @@ class FileTable:
         (``dropped`` counts such rows either way).
         """
         names = list(names)
-        seen = 0
-        self.dropped = 0
+        self.dropped, current, seen = 0, None, 0
         for file, table in self._batches(names):
+            if file != current:  # data rows count from each file's first
+                current, seen = file, 0
             # column by column into a column-major block: contiguous copies, and the
             # features a view of it
             block = np.empty((table.num_rows, len(names)), order="F")
@@ -526,7 +529,9 @@ def _read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        while worker.is_alive():  # let it see the stop, not block on a full queue
+        # let it see the stop, not block on a full queue (unless this runs on the worker
+        # itself: a generator finalized there by the garbage collector)
+        while worker.is_alive() and threading.current_thread() is not worker:
             with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.05)
         close = getattr(items, "close", None)

@@ -115,6 +115,7 @@ class FileSource:
         self.drop_missing = bool(drop_missing)
         self.shuffle_buffer = int(shuffle_buffer)
         self._n_rows: int | None = None
+        self._counted: tuple[object, ...] | None = None
         self.dropped = 0
 
     def notes(self) -> list[str]:
@@ -123,10 +124,16 @@ class FileSource:
 
     # -- the Source protocol ----------------------------------------------------------------
 
+    def signature(self) -> tuple[object, ...]:
+        """What the rows depend on besides this object: each file's size and modification
+        time, and the options (statistics kept for this source are dropped when it changes)."""
+        stamps = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in self.table.files)
+        return (stamps, self.drop_missing, tuple(self._features), self._target, self._weight)
+
     @property
     def n_rows(self) -> int:
-        """Rows used (counted by the first pass over the file)."""
-        if self._n_rows is None:
+        """Rows used (counted by the last pass over the file, made again if it changed)."""
+        if self._n_rows is None or self._counted != self.signature():
             for _ in self.chunks():
                 pass
         assert self._n_rows is not None
@@ -205,7 +212,7 @@ class FileSource:
                 f"{self.table.shown} has no rows to fit"
                 + (f": all {self.dropped} had missing values" if self.dropped else "")
             )
-        self._n_rows = count
+        self._n_rows, self._counted = count, self.signature()
 
     def batches(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
         """One epoch of mini-batches, streamed through a shuffle buffer.

@@ -66,9 +66,9 @@ class LinearModel:
         if is_source(X):  # chunk by chunk, the model's features by name
             by_name = getattr(X, "features_by_name", None)
             if by_name is not None:  # a file: its columns, whatever the source's features
-                blocks = list(by_name(self.feature_names))
+                blocks: Any = by_name(self.feature_names)
             elif list(X.feature_names) == list(self.feature_names):
-                blocks = [c.X for c in X.chunks()]
+                blocks = (c.X for c in X.chunks())
             else:
                 raise InvalidInputError(
                     f"the source has the features {X.feature_names}, the model "

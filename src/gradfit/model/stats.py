@@ -36,11 +36,17 @@ __all__ = ["RAW_OFFSET_LIMIT", "Quadratic", "SufficientStats", "SummarySource"]
 # at most this many times its variance: centring afterwards then costs at most 4 digits.
 RAW_OFFSET_LIMIT = 1e4
 # The statistics of streamed sources, by source: one pass over a file or a cluster.
-_STREAMED_STATS: weakref.WeakKeyDictionary[Any, SufficientStats] = weakref.WeakKeyDictionary()
+_STREAMED_STATS: weakref.WeakKeyDictionary[Any, tuple[Any, SufficientStats]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _stats_of_batch(batch: Batch) -> SufficientStats:
-    """The statistics of one chunk (a module-level function: it travels to Dask workers)."""
+    """The statistics of one chunk (a module-level function: it travels to Dask workers);
+    an empty chunk has weight 0, which ``merge`` skips."""
+    d = batch.X.shape[1]
+    if len(batch.y) == 0:
+        return SufficientStats(0.0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
     return SufficientStats.from_arrays(batch.X, batch.y, batch.weight)
 
 
@@ -96,15 +102,21 @@ class SufficientStats(NamedTuple):
         if isinstance(source, ArraySource):
             return cls.from_arrays(source.X, source.y, source.sample_weight)
         streamed = getattr(source, "streamed", False)
+        # what the rows depend on besides the source object (a file's size and time)
+        signature = getattr(source, "signature", lambda: None)()
         if streamed and source in _STREAMED_STATS:
-            return _STREAMED_STATS[source]
+            known, stats = _STREAMED_STATS[source]
+            if known == signature:
+                return stats
         map_reduce = getattr(source, "map_reduce", None)
         if map_reduce is not None:
             stats = map_reduce(_stats_of_batch, SufficientStats.merge)
         else:
             stats = cls.reduce(_stats_of_batch(c) for c in source.chunks())
+        if stats.weight <= 0:
+            raise InvalidInputError("the source has no rows of positive weight: nothing to fit")
         if streamed:
-            _STREAMED_STATS[source] = stats
+            _STREAMED_STATS[source] = (signature, stats)
         return stats
 
     @classmethod
@@ -158,6 +170,10 @@ class SufficientStats(NamedTuple):
         >>> bool(np.allclose(a.Sxx, SufficientStats.from_arrays(X, y).Sxx))
         True
         """
+        if other.weight == 0:  # an empty chunk (a partition all dropped) adds nothing
+            return self
+        if self.weight == 0:
+            return other
         w = self.weight + other.weight
         dx = other.x_mean - self.x_mean
         dy = other.y_mean - self.y_mean

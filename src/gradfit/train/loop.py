@@ -305,82 +305,86 @@ def run(
     norm = objective.gradient_norm
     gnorm = -1.0
     moved = memory.moved  # the step before a pause, checked at this boundary
-    with np.errstate(over="ignore", invalid="ignore"):
-        while stop is None:
-            if position == 0:  # an epoch boundary: check, then start the next pass
-                gnorm = math.hypot(*grad.tolist()) if short else norm(grad)
-                stop = check(
-                    epoch,
-                    step,
-                    loss,
-                    gnorm,
-                    None if held_out is None else held_out(theta),
-                    moved,
-                )
-                if (
-                    stop is None
-                    and callback is not None
-                    and callback(Progress(epoch, step, loss, gnorm, max_iter))
-                ):
-                    stop = StopReason("callback", "stopped by callback", step)
-                if stop is not None:
-                    break
-                if not full:
-                    order = batches_of(epoch)
-                    if control:
-                        anchor, anchor_grad = theta, grad
-            while position < per_epoch:
-                if order is None:  # full batch: this epoch's evaluation is the step's
-                    rows = None
-                    batch_loss, batch_grad, batch_gnorm = loss, grad, gnorm
-                else:
-                    rows = (
-                        order[position * batch_size : (position + 1) * batch_size]
-                        if isinstance(order, np.ndarray)
-                        else next(order)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            while stop is None:
+                if position == 0:  # an epoch boundary: check, then start the next pass
+                    gnorm = math.hypot(*grad.tolist()) if short else norm(grad)
+                    stop = check(
+                        epoch,
+                        step,
+                        loss,
+                        gnorm,
+                        None if held_out is None else held_out(theta),
+                        moved,
                     )
-                    batch_loss, batch_grad = batch_value_and_grad(theta, rows)
-                    if not batch_loss < batch_blowup:
-                        raise diverged(step, batch_loss)
-                    if control:
-                        assert anchor is not None  # set at every epoch boundary
-                        batch_grad = batch_grad - batch_value_and_grad(anchor, rows)[1]
-                        batch_grad += anchor_grad
-                    batch_gnorm = -1.0
-                if step % stride == 0:
-                    if batch_gnorm < 0:
-                        batch_gnorm = norm(batch_grad)
-                    record(step, epoch, theta, batch_loss, batch_gnorm)
-                    if bounded:
-                        stride = recorder.stride  # doubles when the history is thinned
-                updates, new_state = update(batch_grad, opt_state, theta)
-                new_theta = apply_updates(theta, updates)
-                if settle:
-                    moved = _relative_change(theta, new_theta)
-                if on_step is not None:
-                    on_step(
-                        StepRecord(
-                            step,
-                            epoch,
-                            rows,
-                            theta,
-                            batch_loss,
-                            batch_grad,
-                            schedule(step) if schedule is not None else math.nan,
-                            opt_state,
-                            new_state,
-                            updates,
-                            new_theta,
+                    if (
+                        stop is None
+                        and callback is not None
+                        and callback(Progress(epoch, step, loss, gnorm, max_iter))
+                    ):
+                        stop = StopReason("callback", "stopped by callback", step)
+                    if stop is not None:
+                        break
+                    if not full:
+                        order = batches_of(epoch)
+                        if control:
+                            anchor, anchor_grad = theta, grad
+                while position < per_epoch:
+                    if order is None:  # full batch: this epoch's evaluation is the step's
+                        rows = None
+                        batch_loss, batch_grad, batch_gnorm = loss, grad, gnorm
+                    else:
+                        rows = (
+                            order[position * batch_size : (position + 1) * batch_size]
+                            if isinstance(order, np.ndarray)
+                            else next(order)
                         )
-                    )
-                theta, opt_state, step, position = new_theta, new_state, step + 1, position + 1
-                if step >= last_step:
-                    stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
-                    break
-            else:  # the pass is complete
-                epoch, position = epoch + 1, 0
-                loss, grad = evaluate(theta)
-                record_epoch_loss(loss)
+                        batch_loss, batch_grad = batch_value_and_grad(theta, rows)
+                        if not batch_loss < batch_blowup:
+                            raise diverged(step, batch_loss)
+                        if control:
+                            assert anchor is not None  # set at every epoch boundary
+                            batch_grad = batch_grad - batch_value_and_grad(anchor, rows)[1]
+                            batch_grad += anchor_grad
+                        batch_gnorm = -1.0
+                    if step % stride == 0:
+                        if batch_gnorm < 0:
+                            batch_gnorm = norm(batch_grad)
+                        record(step, epoch, theta, batch_loss, batch_gnorm)
+                        if bounded:
+                            stride = recorder.stride  # doubles when the history is thinned
+                    updates, new_state = update(batch_grad, opt_state, theta)
+                    new_theta = apply_updates(theta, updates)
+                    if settle:
+                        moved = _relative_change(theta, new_theta)
+                    if on_step is not None:
+                        on_step(
+                            StepRecord(
+                                step,
+                                epoch,
+                                rows,
+                                theta,
+                                batch_loss,
+                                batch_grad,
+                                schedule(step) if schedule is not None else math.nan,
+                                opt_state,
+                                new_state,
+                                updates,
+                                new_theta,
+                            )
+                        )
+                    theta, opt_state, step, position = new_theta, new_state, step + 1, position + 1
+                    if step >= last_step:
+                        stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
+                        break
+                else:  # the pass is complete
+                    epoch, position = epoch + 1, 0
+                    loss, grad = evaluate(theta)
+                    record_epoch_loss(loss)
+    finally:  # a stream of batches holds a file open and a reading thread: end them
+        if order is not None and not isinstance(order, np.ndarray):
+            order.close()  # type: ignore[attr-defined]
     if stop.code == "diverged":
         raise diverged(step, loss)
     paused = stop.code == "max_steps"
