@@ -265,3 +265,19 @@ def test_a_weight_column_on_the_cluster_keeps_its_name(client, problem, tmp_path
     source = dask_source(gradfit.open_source(path, target="y", weight="wt"))
     assert source.weight_name == "wt"
     assert gradfit.modelfile.fingerprint(source)["weight_name"] == "wt"
+
+
+def test_projections_of_a_parquet_folder_partitioned_otherwise(client, tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 3))
+    y = X @ [1.0, 2.0, 3.0] + 4.0
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k, rows in enumerate(np.array_split(np.arange(4000), 4)):
+        part = pd.DataFrame(X[rows], columns=["a", "b", "c"]).assign(y=y[rows], w=1.0)
+        part.to_parquet(folder / f"p{k}.parquet")
+    ddf = dd.read_parquet(str(folder))  # dask may fuse the small files of a projection
+    result = gradfit.fit(ddf[["a", "b", "c"]], ddf["y"], sample_weight=ddf["w"])
+    np.testing.assert_allclose(result.w, [1.0, 2.0, 3.0], rtol=1e-10)

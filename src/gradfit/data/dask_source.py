@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from gradfit.data import stream  # the limits every streamed source shares
 from gradfit.data.batching import streamed_batches
 from gradfit.data.source import Batch, check_weights
 from gradfit.exceptions import InvalidInputError
@@ -26,10 +27,6 @@ from gradfit.exceptions import InvalidInputError
 __all__ = ["DaskSource", "is_dask"]
 
 T = TypeVar("T")
-
-# A source with at most this many values may be gathered whole (``rows(None)``).
-IN_MEMORY_VALUES = 1 << 24
-SHUFFLE_BUFFER_ROWS = 1 << 16
 
 
 def is_dask(value: Any) -> bool:
@@ -94,7 +91,7 @@ class DaskSource:
         feature_names: Sequence[str] | None = None,
         target_name: str | None = None,
         weight_name: str | None = None,
-        shuffle_buffer: int = SHUFFLE_BUFFER_ROWS,
+        shuffle_buffer: int = stream.SHUFFLE_BUFFER_ROWS,
     ) -> None:
         dask = _dask()
         da = dask.array
@@ -102,6 +99,9 @@ class DaskSource:
             raise InvalidInputError("y is missing: pass the target as a dask array or Series")
         names = [str(c) for c in X.columns] if hasattr(X, "columns") else None
         target = target_name or (str(y.name) if getattr(y, "name", None) is not None else "y")
+        # DataFrames: each collection's partition lengths are counted (a pass each; a
+        # projection of a frame may be partitioned otherwise than the frame), then y and the
+        # weights are rechunked to X's partitions
         Xa = _column_array(X, "X")
         if Xa.ndim != 2:
             raise InvalidInputError(f"X must be 2-D (rows x features), got {Xa.ndim}-D: reshape it")
@@ -170,7 +170,7 @@ class DaskSource:
 
     @property
     def fits_in_memory(self) -> bool:
-        return self.n_rows * (self.n_features + 2) <= IN_MEMORY_VALUES
+        return self.n_rows * (self.n_features + 2) <= stream.IN_MEMORY_VALUES
 
     def _check(self) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         return functools.partial(_checked, self._feature_names, self._target_name)
@@ -183,7 +183,7 @@ class DaskSource:
         return list(zip(xs, ys, ws, strict=True))
 
     def rows(self, idx: np.ndarray | None) -> Batch:
-        """All rows gathered, for sources small enough (``IN_MEMORY_VALUES`` values)."""
+        """All rows gathered, for sources small enough (``stream.IN_MEMORY_VALUES`` values)."""
         if not self.fits_in_memory:
             raise InvalidInputError(
                 f"these dask collections have {self.n_rows:,} rows: too many to gather for "
