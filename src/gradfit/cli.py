@@ -282,7 +282,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "-o",
         "--output",
-        help="write the predictions to this .csv or .parquet file (default: CSV on stdout)",
+        help="write the predictions to this .csv or .parquet file, whole or not at all "
+        "(default: CSV on stdout, block by block: a bad row part-way ends it there)",
     )
     _stream_args(pr, weight=False)
 
