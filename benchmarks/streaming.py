@@ -185,7 +185,7 @@ def failure(child: Child) -> str:
     return f"**exit {child.returncode}**: {lines[-1] if lines else '(no stderr)'}"
 
 
-def files(rows: list[str], gb: float, threads: int, repeat: int = 2) -> None:
+def files(rows: list[str], gb: float, threads: int, repeat: int = 3) -> None:
     """``gradfit fit`` / ``gradfit predict`` on CSV and Parquet against pyarrow's reader."""
     directory = Path(tempfile.mkdtemp(prefix="gradfit-bench-", dir="/tmp"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -54,8 +54,7 @@ def _feature_blocks(args: argparse.Namespace, names: list[str], target: str) -> 
         )
     with _progress(args, table, "predicting"):
         # rows with a missing value keep their place, with an empty prediction
-        for block in table.blocks(names, keep_missing=args.drop_missing):
-            yield np.ascontiguousarray(block)  # rows in order: the same digits as arrays
+        yield from table.blocks(names, keep_missing=args.drop_missing)
     if table.dropped:
         print(
             f"gradfit: note: {table.dropped} rows with missing, NaN or infinite values "
@@ -76,21 +75,24 @@ def predict(args: argparse.Namespace) -> None:
     schema = pa.schema([(column, pa.float64())])
     blocks = _feature_blocks(args, list(model.feature_names), model.target_name)
     if not out:
-        count = _write(blocks, saved, schema, sys.stdout.buffer, "csv")
+        count = _write(blocks, saved, schema, sys.stdout.buffer, "csv", args.drop_missing)
         sys.stdout.flush()
         return
     kind = "parquet" if Path(out).suffix.lower() == ".parquet" else "csv"
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-        count = _write(blocks, saved, schema, fh, kind)
+        count = _write(blocks, saved, schema, fh, kind, args.drop_missing)
     print(f"{count} predictions of {model.target_name} written to {out}")
 
 
-def _write(blocks: Iterator[Any], saved: Any, schema: Any, sink: Any, kind: str) -> int:
+def _write(
+    blocks: Iterator[Any], saved: Any, schema: Any, sink: Any, kind: str, missing: bool
+) -> int:
     """Predictions of each block, written to ``sink`` as they come; returns their number."""
     pa = require("pyarrow", "data")
     if kind == "parquet":
         pq = require("pyarrow.parquet", "data")
-        writer: Any = pq.ParquetWriter(sink, schema)
+        # no dictionary: predictions are distinct numbers (trying one costs time and memory)
+        writer: Any = pq.ParquetWriter(sink, schema, use_dictionary=False)
     else:
         csv = require("pyarrow.csv", "data")
         name = schema.names[0]
@@ -103,8 +105,8 @@ def _write(blocks: Iterator[Any], saved: Any, schema: Any, sink: Any, kind: str)
         w, b = saved.model.w, saved.model.b
         for X in blocks:  # the model's columns, checked by the reader: X w + b directly
             predicted = np.asarray(linear_predict(X, w, b), dtype=np.float64).ravel()
-            # a row with a missing value (--drop-missing): null, an empty CSV field
-            column = pa.array(predicted, mask=~np.isfinite(X).all(axis=1))
+            # a row with a missing value (kept by --drop-missing): null, an empty CSV field
+            column = pa.array(predicted, mask=~np.isfinite(predicted) if missing else None)
             writer.write_table(pa.table([column], schema=schema))
             count += len(predicted)
     finally:

@@ -41,7 +41,7 @@ __all__ = [
 # Record batches of about this many bytes of text (CSV) or rows (Parquet). pyarrow's CSV
 # reader reads ahead in proportion: 1 MB blocks keep a pass near 120 MB of memory, as fast.
 BLOCK_BYTES = 1 << 20
-PARQUET_BATCH_ROWS = 65_536
+PARQUET_BATCH_ROWS = 32_768  # and about 200 MB at most for a pass over 20 columns
 PARQUET_BUFFER_BYTES = 1 << 20
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".csv.gz")
