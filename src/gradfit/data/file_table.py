@@ -358,12 +358,7 @@ class FileTable:
                         file, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES
                     ) as pf:
                         self._check_parquet(pf, file, names)
-                        for batch in pf.iter_batches(
-                            batch_size=PARQUET_BATCH_ROWS,
-                            columns=names,
-                            # decoded by the read-ahead thread, beside the caller's arithmetic
-                            use_threads=False,
-                        ):
+                        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=names):
                             if report is not None:
                                 report(batch.num_rows, 0)
                             yield file, batch
