@@ -37,6 +37,12 @@ def test_fitted_line_ends_at_the_fit(davis):
     np.testing.assert_allclose(yv, r.w[0] * x + r.b, rtol=1e-12)
     first = fig.axes[0].lines[0]
     np.testing.assert_allclose(first.get_ydata(), r.history.w[0, 0] * x + r.history.b[0])
+    # the axes name the data's columns
+    from gradfit import ArraySource
+
+    named = fit(ArraySource(d.X, d.y, feature_names=["height"], target_name="weight"))
+    axes = plots.fitted_line(named, d.X, d.y).axes[0]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("height", "weight")
 
 
 def test_cost_surface_path_is_the_history(davis, tmp_path):
@@ -92,6 +98,6 @@ def test_bad_plot_requests(davis, tmp_path):
         plots.save(plots.loss_curve(r), tmp_path / "x.jpg")
     b = load_dataset("bdims")
     rb = fit(b.X, b.y, lr="auto", standardize=True, max_iter=5, tol=0)
-    with pytest.raises(InvalidInputError, match="needs one feature"):
+    with pytest.raises(InvalidInputError, match="line plot needs one feature, this fit has"):
         plots.fitted_line(rb, b.X, b.y)
     assert not list(tmp_path.iterdir())

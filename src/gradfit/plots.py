@@ -109,7 +109,10 @@ def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     objective = _objective(X, y, result)
     data_X, data_y, _ = objective.source.rows(None)
     if objective.n_params != 2:
-        raise InvalidInputError("fitted_line needs one feature: choose one with --features")
+        raise InvalidInputError(
+            f"the line plot needs one feature, this fit has {objective.n_params - 1}: choose "
+            "one with --features (features= in Python)"
+        )
     fig = _figure()
     ax = fig.axes[0]
     x = np.asarray(data_X[:, 0]).ravel()
@@ -129,7 +132,7 @@ def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
         )
     name = h.feature_names[0]
     ax.set_xlabel(name)
-    ax.set_ylabel("target")
+    ax.set_ylabel(result.model.target_name)
     ax.set_ylim(data_y.min() - 0.1 * np.ptp(data_y), data_y.max() + 0.1 * np.ptp(data_y))
     ax.set_title(f"y = {h.w[-1, 0]:.4g} * {name} + {h.b[-1]:.4g}", fontsize=10)
     ax.legend()
@@ -304,7 +307,10 @@ def animate(
     objective = _objective(X, y, result)
     data_X, data_y, _ = objective.source.rows(None)
     if objective.n_params != 2:
-        raise InvalidInputError("animate needs one feature: choose one with --features")
+        raise InvalidInputError(
+            f"the animation needs one feature, this fit has {objective.n_params - 1}: choose "
+            "one with --features (features= in Python)"
+        )
     target = Path(path)
     if target.suffix.lower() != ".gif":
         raise InvalidInputError(f"cannot write {target.name!r} as an animation: use a .gif name")
