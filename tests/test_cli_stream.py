@@ -263,3 +263,19 @@ def test_saving_into_a_missing_folder_says_so(tmp_path):
     result = gradfit.fit(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
     with pytest.raises(gradfit.InvalidInputError, match="does not exist: create it first"):
         gradfit.save(result, tmp_path / "nowhere" / "m.json")
+
+
+def test_progress_bar_over_a_compressed_file(tmp_path):
+    import gzip
+
+    from rich.console import Console
+
+    path = tmp_path / "d.csv.gz"
+    path.write_bytes(
+        gzip.compress(b"x,y\n" + b"".join(b"%d,%d\n" % (i, 2 * i) for i in range(500)))
+    )
+    screen = io.StringIO()
+    table = FileTable(path)
+    with progress_bar(table, "reading", console=Console(file=screen, force_terminal=True)):
+        rows = sum(len(block) for block in table.blocks(["x", "y"]))
+    assert rows == 500 and "reading" in screen.getvalue()

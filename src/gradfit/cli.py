@@ -30,7 +30,8 @@ from gradfit.cli_flags import (
 from gradfit.cli_progress import ProgressBar, progress_bar
 from gradfit.data import ArraySource, Dataset
 from gradfit.data.datasets import DATASETS
-from gradfit.data.file_table import FileTable, listing
+from gradfit.data.file_checks import listing
+from gradfit.data.file_table import FileTable
 from gradfit.data.files import find_file, read_table
 from gradfit.data.source import Source
 from gradfit.data.stream import SHUFFLE_BUFFER_ROWS, FileSource

@@ -19,7 +19,8 @@ import numpy as np
 from gradfit.cli import PREDICTION_SUFFIXES, _check_output, _progress, _source_of
 from gradfit.cli_flags import _cli_words
 from gradfit.data.datasets import DATASETS
-from gradfit.data.file_table import FileTable, listing
+from gradfit.data.file_checks import listing
+from gradfit.data.file_table import FileTable
 from gradfit.data.files import find_file, read_table
 from gradfit.data.io import atomic_path
 from gradfit.data.validation import close_matches

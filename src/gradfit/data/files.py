@@ -20,8 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradfit.data.datasets import DATASETS, Dataset, load_dataset
-from gradfit.data.file_table import (
-    FileTable,
+from gradfit.data.file_checks import (
     check_header,
     counts_rows,
     index_error,
@@ -29,6 +28,7 @@ from gradfit.data.file_table import (
     listing,
     unnamed,
 )
+from gradfit.data.file_table import FileTable
 from gradfit.data.stream import FileSource
 from gradfit.data.validation import check_columns, close_matches
 from gradfit.exceptions import InvalidInputError, require

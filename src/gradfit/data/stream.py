@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from gradfit.data.batching import streamed_batches
-from gradfit.data.file_table import FileTable, left_out_notes
+from gradfit.data.file_checks import left_out_notes
+from gradfit.data.file_table import FileTable
 from gradfit.data.source import Batch
 from gradfit.data.validation import check_columns
 from gradfit.exceptions import InvalidInputError
