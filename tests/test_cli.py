@@ -296,11 +296,13 @@ def test_non_numeric_columns_left_out_with_a_note(tmp_path, capsys):
 def no_fit(monkeypatch):
     """Fail the test if a fit starts."""
     import gradfit.cli
+    import gradfit.cli_fit
 
     def fit(*args, **kwargs):
         raise AssertionError("the fit ran before the output path was checked")
 
-    monkeypatch.setattr(gradfit.cli, "fit", fit)
+    monkeypatch.setattr(gradfit.cli, "fit", fit)  # the plot command's
+    monkeypatch.setattr(gradfit.cli_fit, "fit", fit)  # the fit command's
 
 
 @pytest.mark.parametrize(
@@ -364,6 +366,7 @@ def _warning_fit(monkeypatch, *categories):
     import warnings
 
     import gradfit.cli
+    import gradfit.cli_fit
     from gradfit.train import fit as real_fit
 
     def fit(*args, **kwargs):
@@ -377,7 +380,8 @@ def _warning_fit(monkeypatch, *categories):
             )
         return result
 
-    monkeypatch.setattr(gradfit.cli, "fit", fit)
+    monkeypatch.setattr(gradfit.cli, "fit", fit)  # the plot command's
+    monkeypatch.setattr(gradfit.cli_fit, "fit", fit)  # the fit command's
 
 
 def test_convergence_warning_prints_one_line_and_exits_3(monkeypatch, capsys, tmp_path):
@@ -417,14 +421,14 @@ def test_plot_that_stops_short_exits_3(monkeypatch, capsys, tmp_path):
 def test_other_warnings_pass_through(monkeypatch, capsys):
     import warnings
 
-    import gradfit.cli
+    import gradfit.cli_fit
     from gradfit.train import fit as real_fit
 
     def fit(*args, **kwargs):
         warnings.warn("not gradfit's", UserWarning, stacklevel=2)
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(gradfit.cli, "fit", fit)
+    monkeypatch.setattr(gradfit.cli_fit, "fit", fit)
     with pytest.warns(UserWarning, match="not gradfit's"):
         assert main(["fit", "davis"]) == 0
     assert "gradfit: warning" not in capsys.readouterr().err

@@ -9,16 +9,15 @@ so (``gradfit: warning: ...``) and exits with status 3.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gradfit import __version__
-from gradfit.cli_dask import DASK_HELP, dask_client, dask_source
+from gradfit.cli_dask import DASK_HELP
 from gradfit.cli_flags import (
     _cli_words,
     _fit_args,
@@ -27,14 +26,17 @@ from gradfit.cli_flags import (
     _options,
     _whole,
 )
-from gradfit.cli_progress import ProgressBar, progress_bar
-from gradfit.data import ArraySource, Dataset
+from gradfit.cli_io import (
+    ANIMATION_SUFFIXES,
+    PLOT_SUFFIXES,
+    _check_output,
+    _data_args,
+    _load,
+    _stream_args,
+)
+from gradfit.data import ArraySource
 from gradfit.data.datasets import DATASETS
-from gradfit.data.file_checks import listing
-from gradfit.data.file_table import FileTable
-from gradfit.data.files import find_file, read_table
-from gradfit.data.source import Source
-from gradfit.data.stream import SHUFFLE_BUFFER_ROWS, FileSource
+from gradfit.data.stream import SHUFFLE_BUFFER_ROWS
 from gradfit.data.validation import close_matches
 from gradfit.exceptions import (
     ConvergenceWarning,
@@ -43,10 +45,8 @@ from gradfit.exceptions import (
     InvalidInputError,
 )
 from gradfit.model import Objective
-from gradfit.model.fit_summary import summarize
-from gradfit.modelfile import save
 from gradfit.train import fit
-from gradfit.train.options import OPTIONS, FitOptions, flag_of
+from gradfit.train.options import OPTIONS, flag_of
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -72,12 +72,6 @@ exit status:
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
   {EXIT_PIPE_CLOSED}  the output was closed before it was all written (gradfit ... | head)"""
 
-HISTORY_SUFFIXES = (".csv", ".json")
-PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-ANIMATION_SUFFIXES = (".gif",)
-MODEL_SUFFIXES = (".json",)
-PREDICTION_SUFFIXES = (".csv", ".parquet")
-
 
 class _Parser(argparse.ArgumentParser):
     """Errors as ``InvalidInputError`` (one line, exit 2), with close matches suggested."""
@@ -101,144 +95,11 @@ class _Parser(argparse.ArgumentParser):
         return ""
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "data", help=f"CSV or Parquet file, or a shipped data set: {', '.join(DATASETS)}"
-    )
-    p.add_argument("--target", help="column to predict (default: the data set's own)")
-    p.add_argument(
-        "--features",
-        nargs="+",
-        help="feature columns (default: every numeric column but the target; a row index "
-        "that pandas wrote is left out)",
-    )
-
-
-def _stream_args(p: argparse.ArgumentParser, weight: bool = True) -> None:
-    """Flags of the commands that stream a data file."""
-    if weight:
-        p.add_argument("--weight", metavar="COL", help="a column of sample weights (>= 0)")
-    p.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="skip rows with a missing, NaN or infinite value in a used column (predict: "
-        "give them an empty prediction), and say how many, instead of stopping at the first",
-    )
-    p.add_argument(
-        "--quiet", action="store_true", help="no progress bar on stderr (shown on terminals)"
-    )
-
-
 PLOTS = ("loss", "line", "surface", "surface3d", "rates", "finder", "animation")
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-# -- checks before any work ----------------------------------------------------------
-
-
-def _shipped(args: argparse.Namespace) -> str | None:
-    """The shipped data set ``args.data`` names (None: a file)."""
-    key = str(args.data).lower()
-    return key if key in DATASETS else None
-
-
-def _check_columns(args: argparse.Namespace) -> None:
-    """--target and --features that can be meant: no feature twice, none the target."""
-    features = list(args.features or [])
-    twice = sorted({c for c in features if features.count(c) > 1})
-    if twice:
-        raise InvalidInputError(
-            f"--features lists {', '.join(map(repr, twice))} more than once: give each feature once"
-        )
-    key = _shipped(args)
-    target = args.target or (DATASETS[key].target if key else None)
-    if target is not None and target in features:
-        given = "--target" if args.target else f"the target of {key!r}"
-        raise InvalidInputError(
-            f"--features includes {target!r}, which is {given}: a column cannot predict "
-            "itself, leave it out of --features"
-        )
-
-
-def _check_output(path: str, flag: str, suffixes: Sequence[str]) -> None:
-    """An output file that can be written: its extension, its folder, nothing in the way."""
-    target = Path(path)
-    if target.suffix.lower() not in suffixes:
-        names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
-        raise InvalidInputError(f"{flag} must end in {names}, got {path!r}: use a {names} name")
-    if target.is_dir():
-        raise InvalidInputError(f"{flag} {path} is a folder: give a file name inside it")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidInputError(
-            f"{flag} {path}: the folder {str(folder)!r} does not exist: create it first, "
-            "or write somewhere else"
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidInputError(
-            f"{flag} {path}: the folder {str(folder)!r} is not writable: write somewhere else"
-        )
-
-
-def _source_of(args: argparse.Namespace) -> Source:
-    """The rows of ``args.data``: a file streamed (``FileSource``), a shipped data set in
-    memory; a note on stderr for anything left out unasked."""
-    _check_columns(args)
-    weight = getattr(args, "weight", None)
-    if _shipped(args):
-        if weight is not None:
-            raise InvalidInputError(
-                f"--weight: the shipped data set {args.data!r} has no weight column; leave "
-                "--weight out, or give a file with one"
-            )
-        data = _load(args)
-        return ArraySource(
-            data.X, data.y, feature_names=data.feature_names, target_name=data.target_name
-        )
-    path = find_file(args.data)
-    if args.target is None:
-        columns = FileTable(path, shown=args.data).usable()
-        raise InvalidInputError(
-            f"say which column of {args.data} to predict: --target NAME (one of {listing(columns)})"
-        )
-    source = FileSource(
-        path,
-        args.target,
-        args.features,
-        weight,
-        drop_missing=getattr(args, "drop_missing", False),
-        shuffle_buffer=getattr(args, "shuffle_buffer", None) or SHUFFLE_BUFFER_ROWS,
-        shown=args.data,
-    )
-    _say_left_out(source.notes())
-    return source
-
-
-def _say_left_out(notes: Sequence[str]) -> None:
-    for note in notes:
-        if note.startswith("left out the non-numeric"):
-            note += " (choose the columns with --features)"
-        print(f"gradfit: note: {note}", file=sys.stderr)
-
-
-@contextlib.contextmanager
-def _progress(
-    args: argparse.Namespace, table: FileTable | None, what: str
-) -> Iterator[ProgressBar | None]:
-    """The progress bar of a command that streams ``table`` (see ``progress_bar``)."""
-    with progress_bar(table, what, quiet=getattr(args, "quiet", False)) as bar:
-        yield bar
-
-
-def _load(args: argparse.Namespace) -> Dataset:
-    """The rows to fit, with a note on stderr for anything left out unasked."""
-    _check_columns(args)
-    loaded = read_table(args.data, target=args.target, features=args.features)
-    _say_left_out(loaded.notes())
-    return loaded.dataset
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -337,85 +198,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_fit(args: argparse.Namespace) -> None:
-    if args.history:
-        _check_output(args.history, "--history", HISTORY_SUFFIXES)
-    if args.output:
-        _check_output(args.output, "-o/--output", MODEL_SUFFIXES)
-    options = _options(args)
-    if args.shuffle_buffer is not None and options.batch_size is None:
-        raise InvalidInputError(
-            "--shuffle-buffer mixes the rows of mini-batches; a full-batch fit reads every "
-            "row each step: give --batch-size too, or leave --shuffle-buffer out"
-        )
-    with dask_client(args.dask):
-        _fit_and_report(args, options)
-
-
-def _fit_and_report(args: argparse.Namespace, options: FitOptions) -> None:
-    source = _source_of(args)
-    if args.dask:
-        if not isinstance(source, FileSource):
-            raise InvalidInputError(
-                "--dask reads a data file on the cluster: give a CSV or Parquet file, or "
-                "leave --dask out for a shipped data set"
-            )
-        source = dask_source(source)
-    table = getattr(source, "table", None)
-    with _progress(args, table, "fitting") as bar:
-        kwargs = options.changed()
-        if bar is not None:
-            kwargs["callback"] = bar.fit_step
-        result = fit(source, **kwargs)
-    dropped = getattr(source, "dropped", 0)
-    if dropped:
-        print(
-            f"gradfit: note: skipped {dropped} rows with missing, NaN or infinite values "
-            "(--drop-missing); "
-            f"fitted on {source.n_rows}",
-            file=sys.stderr,
-        )
-    names, target = source.feature_names, source.target_name
-    terms = "".join(
-        (f"{' - ' if w < 0 else ' + '}{abs(w):.6g}" if k else f"{w:.6g}") + f" * {n}"
-        for k, (w, n) in enumerate(zip(result.w, names, strict=True))
-    )
-    sign = " - " if result.b < 0 else " + "
-    intercept = f"{sign}{abs(result.b):.6g}" if options.fit_intercept else " (through the origin)"
-    print(f"{target} = {terms}{intercept}")
-    print(f"loss (mean squared error) = {result.loss:.6g}")
-    print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")
-    if options.rule.line_search:
-        factor = result.lr(0) if result.lr is not None else 1.0
-        print(f"step: the exact minimum along each direction ({options.rule.name}) x {factor:g}")
-    else:
-        print(f"learning rate: {result.lr}")
-    if result.curvature is not None:
-        print(f"curvature: {result.curvature.summary()}")
-    if args.history:
-        path = args.history
-        if path.lower().endswith(".json"):
-            result.history.to_json(path)
-        else:
-            result.history.to_csv(path)
-        print(f"history: {len(result.history)} entries written to {path}")
-    # worked out under the bar, printed after it is gone (lines never mix with it)
-    with _progress(args, table, "summarizing"):
-        if args.output:
-            save(result, args.output, options=options, X=source)
-        if result.state.n_rows != source.n_rows:
-            report = (
-                f"summary: left out: the fit descended on {result.state.n_rows} of the "
-                f"{source.n_rows} rows (--validation-fraction holds the others out)"
-            )
-        else:
-            report = summarize(result, source).to_text(rewrite=_cli_words)
-    if args.output:
-        print(f"model written to {args.output}")
-    print()
-    print(report)
-
-
 def _cmd_lr(args: argparse.Namespace) -> None:
     data = _load(args)
     objective = Objective(
@@ -505,6 +287,12 @@ def _cmd_plot(args: argparse.Namespace) -> None:
             kind = "3d" if args.kind == "surface3d" else "contour"
             plots.save(plots.cost_surface(result, data.X, data.y, kind=kind), out)
     print(f"{args.kind} plot written to {out}")
+
+
+def _cmd_fit(args: argparse.Namespace) -> None:
+    from gradfit.cli_fit import fit_command
+
+    fit_command(args)
 
 
 def _cmd_predict(args: argparse.Namespace) -> None:

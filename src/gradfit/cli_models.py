@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from gradfit.cli import PREDICTION_SUFFIXES, _check_output, _progress, _source_of
 from gradfit.cli_flags import _cli_words
+from gradfit.cli_io import PREDICTION_SUFFIXES, _check_output, _progress, _source_of
 from gradfit.data.datasets import DATASETS
 from gradfit.data.file_checks import listing
 from gradfit.data.file_table import FileTable

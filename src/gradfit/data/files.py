@@ -40,6 +40,7 @@ __all__ = [
     "find_file",
     "load_table",
     "numeric_columns",
+    "open_file",
     "parse_csv",
     "read_table",
     "table_from_columns",
@@ -179,16 +180,10 @@ def read_table(
     shown = os.fspath(source)
     if shown.lower() in DATASETS:
         return LoadedTable(_load_shipped(shown.lower(), target, features), source=shown)
-    path = find_file(source)
-    if target is None:
-        columns = FileTable(path, shown).usable()
-        raise InvalidInputError(
-            f"say which column of {shown} to predict: target='NAME' (one of {listing(columns)})"
-        )
-    rows = FileSource(path, target, features, shown=shown)
+    rows = open_file(source, target, features)
     batch = rows.rows(None)
     description = "; ".join([shown, *rows.notes()])
-    dataset = Dataset(batch.X, batch.y, rows.feature_names, target, description)
+    dataset = Dataset(batch.X, batch.y, rows.feature_names, rows.target_name, description)
     return LoadedTable(dataset, rows.index_column, rows.non_numeric, shown)
 
 
@@ -202,6 +197,25 @@ def find_file(source: str | os.PathLike[str]) -> Path:
             f"or Parquet path, a folder of Parquet files, or one of {', '.join(DATASETS)}"
         )
     return path
+
+
+def open_file(
+    source: str | os.PathLike[str],
+    target: str | None,
+    features: Sequence[str] | None = None,
+    weight: str | None = None,
+    **options: Any,
+) -> FileSource:
+    """A data file streamed to fit ``target`` (named as the caller gave it in messages);
+    a missing file or target is an error that names the close files or the columns."""
+    shown = os.fspath(source)
+    path = find_file(source)
+    if target is None:
+        columns = FileTable(path, shown).usable()
+        raise InvalidInputError(
+            f"say which column of {shown} to predict: target='NAME' (one of {listing(columns)})"
+        )
+    return FileSource(path, target, features, weight, shown=shown, **options)
 
 
 def _near_names(path: Path) -> str:
