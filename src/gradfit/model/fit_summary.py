@@ -168,7 +168,4 @@ def _from_statistics(source: Source, stats: Any, model: LinearModel, b: float) -
         or getattr(source, "weight_name", None)
     ):
         return False
-    w = model.w
-    c = float(stats.x_mean @ w) + b - stats.y_mean
-    ssr = float(w @ stats.Sxx @ w - 2.0 * w @ stats.Sxy + stats.Syy + stats.weight * c * c)
-    return ssr > 1e-6 * stats.Syy
+    return stats.residual_sum_of_squares(model.w, b) > 1e-6 * stats.Syy

@@ -96,9 +96,7 @@ class Objective:
             raise InvalidInputError(f"path must be 'auto', 'stats' or 'direct', got {path!r}")
         self.source = source
         d = source.n_features
-        # a streamed source counts its rows in the pass that reduces its statistics
         self.streamed = bool(getattr(source, "streamed", False))
-        n = 2 * (d + 1) if self.streamed else source.n_rows
         summary = isinstance(source, SummarySource)
         if summary and path == "direct":
             raise InvalidInputError(
@@ -108,7 +106,12 @@ class Objective:
         use_stats = (
             summary
             or path == "stats"
-            or (path == "auto" and n >= 2 * (d + 1) and d + 1 <= STATS_MAX_FEATURES)
+            # (a streamed source counts its rows in the pass that reduces its statistics)
+            or (
+                path == "auto"
+                and d + 1 <= STATS_MAX_FEATURES
+                and (self.streamed or source.n_rows >= 2 * (d + 1))
+            )
         )
         self.path = "stats" if use_stats else "direct"
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # checked next

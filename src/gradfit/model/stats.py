@@ -216,6 +216,17 @@ class SufficientStats(NamedTuple):
             Sxy=self.Sxy / sc,
         )
 
+    def residual_sum_of_squares(self, w: np.ndarray, b: float) -> float:
+        """``sum_i s_i (y_i - x_i w - b)^2`` from the statistics alone (its rounding is about
+        ``1e-16 Syy``: exact enough unless the fit is nearly exact).
+
+        >>> s = SufficientStats.from_arrays(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3, 4]))
+        >>> round(s.residual_sum_of_squares(np.array([1.5]), 7 / 6), 12)
+        0.166666666667
+        """
+        c = float(self.x_mean @ w) + b - self.y_mean  # the line's error at the centre
+        return float(w @ self.Sxx @ w - 2.0 * w @ self.Sxy + self.Syy + self.weight * c * c)
+
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Full-data loss and gradient at ``theta = [w, b]`` in O(d^2).
 

@@ -266,7 +266,7 @@ class Summary:
         n = int(n_rows)
         W = float(stats.weight)
         m, ybar = np.asarray(stats.x_mean, dtype=np.float64), float(stats.y_mean)
-        Sxx, Sxy, Syy = np.asarray(stats.Sxx), np.asarray(stats.Sxy), float(stats.Syy)
+        Sxx, Syy = np.asarray(stats.Sxx), float(stats.Syy)
         w = np.asarray(model.w, dtype=np.float64)
         b = float(model.b) if intercept else 0.0
         names = (*model.feature_names, INTERCEPT) if intercept else tuple(model.feature_names)
@@ -308,8 +308,7 @@ class Summary:
 
         # residuals: read off the rows when given, else from the statistics
         if ssr is None:
-            c = float(m @ w) + b - ybar
-            ssr = float(w @ Sxx @ w - 2.0 * w @ Sxy + Syy + W * c * c)
+            ssr = stats.residual_sum_of_squares(w, b)
             floor = math.sqrt(1e-13 * (Syy / W + ybar**2)) / y_scale
             notes.append(
                 "SSR from the sufficient statistics: accurate to about "
