@@ -231,8 +231,15 @@ class Objective:
             self.scaling,
             batch.weight,
             self.fit_intercept,
-            mean_weight=self.stats_of_rows.weight / self.n_rows,
+            mean_weight=self.mean_weight,
         )
+
+    @property
+    def mean_weight(self) -> float:
+        """The mean weight of a row: a batch's loss is normalised by its rows times this."""
+        if self.streamed:
+            return self.stats_of_rows.weight / self.n_rows
+        return self.rows.mean_weight
 
     @property
     def rows_in_memory(self) -> bool:

@@ -301,6 +301,11 @@ class Quadratic:
     def __reduce__(self) -> tuple[type[Quadratic], tuple[np.ndarray, np.ndarray, float]]:
         return Quadratic, (self.H, self.h, self.f0)  # copies and pickles skip the buffer
 
+    @property
+    def augmented(self) -> np.ndarray:
+        """``K = [[H, -h], [-h^T, 2 f0]]``: ``K [theta, 1]`` is ``[gradient, *]``."""
+        return self._K
+
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         u = self._buffer.u
         u[: self._d1] = theta

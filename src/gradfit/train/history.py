@@ -131,6 +131,7 @@ class Recorder:
     ):
         self.stride = stride
         self.scalars: list[float] = []  # step, epoch, loss, gradient norm; repeated
+        self.blocks: list[np.ndarray] = []  # earlier entries, as rows of those four
         self.thetas: list[np.ndarray] = []
         self.epoch_loss: list[float] = []
         self.epoch_stride = 1
@@ -150,6 +151,40 @@ class Recorder:
         self.add(step, epoch, theta, loss, grad_norm)
         if len(self.thetas) > self.max_entries:
             self._thin()
+
+    def add_many(
+        self,
+        step: np.ndarray,
+        epoch: np.ndarray,
+        theta: np.ndarray,
+        loss: np.ndarray,
+        grad_norm: np.ndarray,
+    ) -> None:
+        """Record entries made elsewhere (compiled steps) at ``stride``, as ``add`` would."""
+        if math.isfinite(self.max_entries):  # one at a time: the stride may double
+            for k in range(len(step)):
+                if step[k] % self.stride == 0:
+                    self.add_bounded(
+                        int(step[k]), int(epoch[k]), theta[k], float(loss[k]), float(grad_norm[k])
+                    )
+            return
+        # blocks stay arrays (``finish`` joins them with the entries added one by one)
+        self._flush()
+        self.blocks.append(np.column_stack([step, epoch, loss, grad_norm]))
+        self.thetas.append(theta.ravel())  # one block too: ``finish`` cuts it into rows
+
+    def _flush(self) -> None:
+        if self.scalars:
+            self.blocks.append(np.array(self.scalars, dtype=np.float64).reshape(-1, 4))
+            self.scalars = []
+
+    def add_epoch_losses(self, losses: np.ndarray) -> None:
+        """Many epochs' losses, in order."""
+        if math.isfinite(self.max_entries):
+            for loss in losses.tolist():
+                self.add_epoch_loss(loss)
+        else:
+            self.epoch_loss.extend(losses.tolist())
 
     def add_epoch_loss(self, loss: float) -> None:
         """The full-data loss at an epoch boundary (thinned like the entries)."""
@@ -175,8 +210,9 @@ class Recorder:
         width = scaling.mean.size + 1
         theta = (np.concatenate(self.thetas) if self.thetas else np.empty(0)).reshape(-1, width)
         # steps and epochs are integers below 2**53: exact as float64
-        columns = np.fromiter(self.scalars, dtype=np.float64, count=len(self.scalars))
-        step, epoch, loss, grad_norm = columns.reshape(-1, 4).T
+        self._flush()
+        columns = np.concatenate(self.blocks) if self.blocks else np.empty((0, 4))
+        step, epoch, loss, grad_norm = columns.T
         step = step.astype(np.int64)
         gap = None
         if self.gap_reference is not None:

@@ -32,6 +32,7 @@ from gradfit.model.reference import least_squares
 from gradfit.optim.base import apply_updates
 from gradfit.optim.registry import UpdateRule
 from gradfit.optim.schedules import Schedule, as_schedule, check_lr
+from gradfit.train import compiled
 from gradfit.train.advice import auto_rate, divergence_error
 from gradfit.train.events import Progress, StepRecord
 from gradfit.train.history import Recorder, StopReason
@@ -290,6 +291,23 @@ def run(
 
     max_steps = options.max_steps
     last_step = math.inf if max_steps is None else step + max_steps
+    # batches in machine code when numba is at hand (the same numbers, see compiled.py);
+    # a front end that watches every step (on_step) sees this readable loop's
+    runner = None
+    if not full and on_step is None:
+        runner = compiled.runner_for(
+            rule, schedule, beta, objective.scaling, objective.fit_intercept, batch_size
+        )
+    kernel_rows = None
+    if runner is not None and not objective.streamed:
+        kernel_rows = compiled.rows_of(objective.rows)
+    mean_weight = objective.mean_weight if runner is not None else 1.0
+    # full batch on the statistics: whole runs of epochs compiled, stopping rules included
+    # (the loop below still makes the last check, for its words)
+    full_runner = None
+    observed = on_step is not None or callback is not None or held_out is not None
+    if full and objective.path == "stats" and not (exact or settle or observed):
+        full_runner = compiled.full_batch_runner_for(rule, schedule, beta)
     batch_value_and_grad = objective.batch_value_and_grad
     # A batch's loss estimates the full loss; one row may weigh up to n/batch_size times more.
     batch_blowup = stopping.blowup * n / batch_size
@@ -309,6 +327,25 @@ def run(
         with np.errstate(over="ignore", invalid="ignore"):
             while stop is None:
                 if position == 0:  # an epoch boundary: check, then start the next pass
+                    if full_runner is not None:
+                        outcome = full_runner.run(
+                            objective.quadratic().augmented,
+                            theta,
+                            opt_state,
+                            grad,
+                            loss,
+                            step,
+                            epoch,
+                            last_step,
+                            stopping,
+                            recorder,
+                        )
+                        theta, opt_state, grad = outcome.theta, outcome.opt_state, outcome.grad
+                        loss, step, epoch = outcome.loss, outcome.step, outcome.epoch
+                        if outcome.paused:
+                            position = per_epoch
+                            stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
+                            break
                     gnorm = math.hypot(*grad.tolist()) if short else norm(grad)
                     stop = check(
                         epoch,
@@ -331,6 +368,43 @@ def run(
                         if control:
                             anchor, anchor_grad = theta, grad
                 while position < per_epoch:
+                    if runner is not None:  # steps up to the next history entry, compiled
+                        assert order is not None  # not full batch
+                        recording = step % stride == 0
+                        if isinstance(order, np.ndarray):
+                            assert kernel_rows is not None
+                            rows_now, seen, at = kernel_rows, order, position
+                            count = min(per_epoch - position, stride - step % stride)
+                        else:  # one streamed batch at a time
+                            batch = next(order)
+                            rows_now = compiled.kernel_rows(batch.X, batch.y, batch.weight)
+                            seen, at, count = np.arange(len(batch.y)), 0, 1
+                        if last_step < math.inf:
+                            count = min(count, int(last_step) - step)
+                        new_theta, new_state, done, blown, first_loss, first_grad = runner.run(
+                            theta,
+                            opt_state,
+                            rows_now,
+                            seen,
+                            at,
+                            count,
+                            mean_weight,
+                            batch_blowup,
+                            anchor if control else None,
+                            anchor_grad,
+                        )
+                        if recording and done:
+                            record(step, epoch, theta, first_loss, norm(first_grad))
+                            if bounded:
+                                stride = recorder.stride
+                        theta, opt_state = new_theta, new_state
+                        step, position = step + done, position + done
+                        if blown is not None:
+                            raise diverged(step, blown)
+                        if step >= last_step:
+                            stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
+                            break
+                        continue
                     if order is None:  # full batch: this epoch's evaluation is the step's
                         rows = None
                         batch_loss, batch_grad, batch_gnorm = loss, grad, gnorm

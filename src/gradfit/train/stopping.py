@@ -118,6 +118,34 @@ class Stopping:
             self.stuck,
         )
 
+    def limits(self) -> tuple[float, ...]:
+        """The rules' numbers, for the compiled full-batch loop (``train/kernels.py``):
+        ``(blowup, patience, gtol, floor, loss_tol, loss_resolution, n_iter_no_change,
+        max_iter)``."""
+        return tuple(
+            float(v)
+            for v in (
+                self.blowup,
+                self.patience,
+                self.gtol,
+                self.floor,
+                self.loss_tol,
+                self.loss_resolution,
+                self.n_iter_no_change,
+                self.max_iter,
+            )
+        )
+
+    @property
+    def counters(self) -> tuple[float, float, float, float, float]:
+        """``(start_loss, previous, growing, best, stalled)``: what ``check`` updates."""
+        return (self.start_loss, self.previous, self.growing, self.best, self.stalled)
+
+    @counters.setter
+    def counters(self, values: tuple[float, float, float, float, float]) -> None:
+        _, self.previous, growing, self.best, stalled = values
+        self.growing, self.stalled = int(growing), int(stalled)
+
     def _settled(self, step: int, gnorm: float, moved: float, certified: bool) -> StopReason | None:
         # shrinking means halving the smallest step so far; once certified to tol, steps
         # that stop shrinking are rounding (before that they may just be a slow start)

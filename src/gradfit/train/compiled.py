@@ -1,0 +1,413 @@
+"""Compiled epochs: the loop's batches run in machine code when numba is installed.
+
+The readable loop (``train/loop.py``) stays the reference: it is used whenever the
+compiled path does not apply (a rule or schedule of the user's own, ``on_step``,
+numba missing, ``GRADFIT_COMPILED=0``), and the tests hold the two to 1e-12 step
+for step. The compiled path changes *how* a run of steps between two history
+entries is computed, nothing else: the loop still records the history at its stride,
+checks the stopping rules at epoch boundaries and diagnoses divergence.
+
+``import gradfit`` never imports numba: the kernels are compiled on first use (a
+few seconds, once per machine: numba caches them on disk) and ``compile_seconds()``
+reports what that cost in this process.
+
+Examples
+--------
+>>> import gradfit
+>>> from gradfit.train import compiled
+>>> d = gradfit.make_article_b(2000)
+>>> a = gradfit.fit(d.X, d.y, lr=0.01, batch_size=32, max_iter=3, tol=0, random_state=0)
+>>> with compiled.disabled():
+...     b = gradfit.fit(d.X, d.y, lr=0.01, batch_size=32, max_iter=3, tol=0, random_state=0)
+>>> bool(abs(a.w - b.w).max() < 1e-12 * abs(b.w).max())
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradfit.data.scaling import Scaling
+from gradfit.data.validation import is_sparse
+from gradfit.optim.registry import RULES, UpdateRule
+from gradfit.optim.schedules import (
+    Schedule,
+    constant,
+    exponential_decay,
+    inverse_scaling,
+    step_decay,
+)
+from gradfit.optim.transforms import ScaleByAdamState, ScaleByScheduleState, TraceState
+
+__all__ = [
+    "BatchRunner",
+    "compile_seconds",
+    "disabled",
+    "is_available",
+    "kernel_rows",
+    "rows_of",
+    "runner_for",
+]
+
+_RULE_CODES = {"gd": 0, "svrg": 0, "momentum": 1, "nesterov": 2, "adam": 3}
+_switch = threading.local()
+_kernels: Any = None
+_compile_seconds: float | None = None
+_lock = threading.Lock()
+
+
+def _kernel_module() -> Any:
+    """The numba kernels, compiled (or loaded from numba's cache) on first use; None
+    without numba."""
+    global _kernels, _compile_seconds
+    with _lock:
+        if _kernels is None:
+            started = time.perf_counter()
+            try:
+                from gradfit.train import kernels
+            except ImportError:  # numba is an optional extra ('gradfit[fast]')
+                _kernels = False
+                return None
+            _kernels = kernels
+            _compile_seconds = time.perf_counter() - started  # numba's own import
+    return _kernels or None
+
+
+def is_available() -> bool:
+    """Whether compiled epochs run here: numba installed and not switched off (by
+    ``GRADFIT_COMPILED=0`` or ``disabled()``). Does not compile anything."""
+    if getattr(_switch, "off", False) or os.environ.get("GRADFIT_COMPILED", "1") == "0":
+        return False
+    if _kernels is not None:
+        return bool(_kernels)
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def compile_seconds() -> float | None:
+    """Seconds this process spent compiling (or loading from cache) the kernels; None
+    before their first use."""
+    return _compile_seconds
+
+
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Run the readable Python path inside this block (in this thread)."""
+    before = getattr(_switch, "off", False)
+    _switch.off = True
+    try:
+        yield
+    finally:
+        _switch.off = before
+
+
+class _Schedule(NamedTuple):
+    kind: int
+    lr: float
+    a: float
+    b: float
+
+
+def _encode_schedule(schedule: Schedule) -> _Schedule | None:
+    """The built-in schedules as a code and their numbers (None: a rate per step)."""
+    kind = type(schedule)
+    if kind is constant:
+        return _Schedule(0, schedule.lr, 0.0, 1.0)  # type: ignore[attr-defined]
+    if kind is inverse_scaling:
+        return _Schedule(1, schedule.lr, schedule.power, 1.0)  # type: ignore[attr-defined]
+    if kind is exponential_decay:
+        s: Any = schedule
+        return _Schedule(2, s.lr, s.rate, float(s.every))
+    if kind is step_decay:
+        s = schedule
+        return _Schedule(3, s.lr, s.factor, float(s.every))
+    return None
+
+
+class _RuleState(NamedTuple):
+    """A rule's state as the kernels hold it: flat arrays and two counters."""
+
+    velocity: np.ndarray
+    mu: np.ndarray
+    nu: np.ndarray
+    adam_t: int
+    sched_t: int
+
+
+def _unpack(name: str, state: Any, d1: int) -> _RuleState:
+    empty = np.zeros(0)
+    if name in ("gd", "svrg"):
+        return _RuleState(empty, empty, empty, 0, int(state.step))
+    trace_or_adam, sched = state
+    if name == "adam":
+        return _RuleState(
+            empty, trace_or_adam.mu.copy(), trace_or_adam.nu.copy(), trace_or_adam.step, sched.step
+        )
+    return _RuleState(trace_or_adam.velocity.copy(), empty, empty, 0, int(sched.step))
+
+
+def _pack(name: str, s: _RuleState) -> Any:
+    sched = ScaleByScheduleState(s.sched_t)
+    if name in ("gd", "svrg"):
+        return sched
+    if name == "adam":
+        return (ScaleByAdamState(s.adam_t, s.mu, s.nu), sched)
+    return (TraceState(s.velocity), sched)
+
+
+class _Rows(NamedTuple):
+    """Rows as the kernels read them: dense values row after row (``X``, flat) or CSR
+    arrays; None for what is absent (the other layout, weights)."""
+
+    X: np.ndarray | None
+    data: np.ndarray | None
+    indices: np.ndarray | None
+    indptr: np.ndarray | None
+    y: np.ndarray
+    weight: np.ndarray | None
+
+
+_NO_RATES = np.zeros(0)
+# in-memory rows as the kernels read them, made once per set of rows
+_ROWS: weakref.WeakKeyDictionary[Any, _Rows] = weakref.WeakKeyDictionary()
+
+
+def kernel_rows(X: Any, y: np.ndarray, weight: np.ndarray | None) -> _Rows:
+    """``X`` C-ordered float64 (a copy only if it is not already), or its CSR arrays."""
+    w = None if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if is_sparse(X):
+        csr = X.tocsr()
+        data = np.ascontiguousarray(csr.data, dtype=np.float64)
+        return _Rows(None, data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64), y, w)
+    return _Rows(np.ascontiguousarray(X, dtype=np.float64).reshape(-1), None, None, None, y, w)
+
+
+def rows_of(loss: Any) -> _Rows:
+    """The kernels' view of the rows of a ``LinearRegressionLoss``, made once."""
+    rows = _ROWS.get(loss)
+    if rows is None:
+        rows = _ROWS[loss] = kernel_rows(loss.X, loss.y, loss.sample_weight)
+    return rows
+
+
+class BatchRunner:
+    """Runs of steps of one fit's rule on batches of rows, in compiled code.
+
+    ``run(theta, opt_state, step, rows, order, position, count, ...)`` takes ``count``
+    steps on batches ``position, position + 1, ...`` of ``order`` (row indices into
+    ``rows``) and returns the new parameters and rule state, as the readable loop
+    would have after the same steps.
+    """
+
+    def __init__(
+        self,
+        kernels: Any,
+        rule: UpdateRule,
+        schedule: Schedule,
+        beta: float,
+        scaling: Scaling,
+        fit_intercept: bool,
+        batch_size: int,
+    ) -> None:
+        self._kernel = kernels.batch_steps
+        self.rule = rule
+        self._code = _RULE_CODES[rule.name]
+        self.schedule = schedule
+        self._encoded = _encode_schedule(schedule)
+        # Adam's b2 and eps are the registered rule's (optim/alias.py adam)
+        self._hyper = (float(beta), 0.999, 1e-8)
+        if scaling.is_identity:  # None: the kernels compile without the scaling
+            self._mean, self._inv_scale = None, None
+        else:  # a multiplication instead of a division per value: rounding-level changes
+            self._mean = np.ascontiguousarray(scaling.mean, dtype=np.float64)
+            self._inv_scale = 1.0 / np.ascontiguousarray(scaling.scale, dtype=np.float64)
+        self._intercept = bool(fit_intercept)
+        self._batch_size = int(batch_size)
+        self._control = rule.control_variate
+
+    def run(
+        self,
+        theta: np.ndarray,
+        opt_state: Any,
+        rows: _Rows,
+        order: np.ndarray,
+        position: int,
+        count: int,
+        mean_weight: float,
+        blowup: float,
+        anchor: np.ndarray | None,
+        anchor_grad: np.ndarray | None,
+    ) -> tuple[np.ndarray, Any, int, float | None, float, np.ndarray]:
+        """Returns ``(theta, opt_state, steps done, loss of the batch that blew up (None:
+        none did), first step's batch loss, first step's batch gradient)``."""
+        d1 = theta.shape[0]
+        new_theta = theta.copy()
+        state = _unpack(self.rule.name, opt_state, d1)
+        encoded = self._encoded
+        if encoded is None:  # a schedule of the user's own: its rates, one call per step
+            t0 = state.sched_t
+            rates = np.array([self.schedule(t0 + k) for k in range(count)], dtype=np.float64)
+            encoded = _Schedule(4, 0.0, 0.0, 1.0)
+        else:
+            rates = _NO_RATES
+        first_grad = np.empty(d1)
+        control = self._control and anchor is not None
+        done, status, stop_loss, first_loss, sched_t, adam_t = _call(self._kernel, (
+            rows.X, rows.data, rows.indices, rows.indptr, rows.y, rows.weight,
+            order, position, count, self._batch_size,
+            self._mean, self._inv_scale, self._intercept, float(mean_weight),
+            new_theta, self._code, self._hyper,
+            state.velocity, state.mu, state.nu, state.adam_t,
+            tuple(encoded), state.sched_t, rates,
+            anchor if control else None, anchor_grad if control else None,
+            float(blowup), first_grad,
+        ))  # fmt: skip
+        new_state = _pack(self.rule.name, state._replace(adam_t=adam_t, sched_t=sched_t))
+        blown = float(stop_loss) if status else None
+        return new_theta, new_state, int(done), blown, float(first_loss), first_grad
+
+
+class FullBatchOutcome(NamedTuple):
+    """Where compiled full-batch steps stopped: before the check that ends the run, or
+    paused after ``max_steps``."""
+
+    theta: np.ndarray
+    opt_state: Any
+    grad: np.ndarray
+    loss: float
+    step: int
+    epoch: int
+    paused: bool
+
+
+class FullBatchRunner:
+    """Full-batch steps on the statistics' quadratic, stopping rules included, compiled.
+
+    ``run`` steps until ``Stopping.check`` would end the run (which the loop then
+    calls, for the reason in words), or until ``last_step``; the history and the
+    stopping rules' counters come out as the readable loop leaves them.
+    """
+
+    def __init__(self, kernels: Any, rule: UpdateRule, schedule: Schedule, beta: float) -> None:
+        self._kernel = kernels.full_batch_steps
+        self._statuses = (kernels.CHECK, kernels.PAUSE, kernels.MORE)
+        self.rule = rule
+        self._code = _RULE_CODES[rule.name]
+        self.schedule = schedule
+        self._encoded = _encode_schedule(schedule)
+        self._hyper = (float(beta), 0.999, 1e-8)
+
+    def run(
+        self,
+        augmented: np.ndarray,
+        theta: np.ndarray,
+        opt_state: Any,
+        grad: np.ndarray,
+        loss: float,
+        step: int,
+        epoch: int,
+        last_step: float,
+        stopping: Any,
+        recorder: Any,
+    ) -> FullBatchOutcome:
+        _, pause, more = self._statuses
+        theta, grad = theta.copy(), grad.copy()
+        d1 = theta.shape[0]
+        state = _unpack(self.rule.name, opt_state, d1)
+        velocity, mu, nu = state.velocity, state.mu, state.nu
+        adam_t, sched_t = state.adam_t, state.sched_t
+        limits = stopping.limits()
+        last = min(last_step, 2.0**62)
+        capacity = 64
+        while True:
+            capacity = min(capacity * 4, max(1, 2**22 // d1))
+            encoded = self._encoded
+            if encoded is None:  # a schedule of the user's own: its rates, one call per step
+                rates = np.array(
+                    [self.schedule(sched_t + k) for k in range(capacity)], dtype=np.float64
+                )
+                encoded = _Schedule(4, 0.0, 0.0, 1.0)
+            else:
+                rates = _NO_RATES
+            steps = np.empty(capacity, dtype=np.int64)
+            thetas = np.empty((capacity, d1))
+            losses, gnorms, epoch_losses = (np.empty(capacity) for _ in range(3))
+            step0, epoch0 = step, epoch
+            status, step, epoch, loss, entries, seen, counters, adam_t, sched_t = self._timed(
+                augmented, theta, grad, float(loss), self._code, self._hyper,
+                velocity, mu, nu, adam_t, tuple(encoded), sched_t, rates,
+                step, epoch, float(last), limits, stopping.counters, recorder.stride,
+                steps, thetas, losses, gnorms, epoch_losses,
+            )  # fmt: skip
+            stopping.counters = counters
+            recorder.add_many(
+                steps[:entries],
+                epoch0 + (steps[:entries] - step0),
+                thetas[:entries],
+                losses[:entries],
+                gnorms[:entries],
+            )
+            recorder.add_epoch_losses(epoch_losses[:seen])
+            if status != more:
+                break
+        new_state = _pack(self.rule.name, _RuleState(velocity, mu, nu, adam_t, sched_t))
+        return FullBatchOutcome(
+            theta, new_state, grad, float(loss), int(step), int(epoch), status == pause
+        )
+
+    def _timed(self, *args: Any) -> Any:
+        return _call(self._kernel, args)
+
+
+def _call(kernel: Any, args: tuple[Any, ...]) -> Any:
+    """``kernel(*args)``, counting the time of a call that compiled (or loaded) code."""
+    global _compile_seconds
+    known = len(kernel.overloads)
+    started = time.perf_counter()
+    out = kernel(*args)
+    if len(kernel.overloads) != known:
+        _compile_seconds = (_compile_seconds or 0.0) + time.perf_counter() - started
+    return out
+
+
+def full_batch_runner_for(
+    rule: UpdateRule, schedule: Schedule | None, beta: float
+) -> FullBatchRunner | None:
+    """A compiled full-batch runner for this fit, or None where only the readable path
+    applies."""
+    kernels = _usable(rule, schedule)
+    return None if kernels is None else FullBatchRunner(kernels, rule, schedule, beta)  # type: ignore[arg-type]
+
+
+def _usable(rule: UpdateRule, schedule: Schedule | None) -> Any:
+    """The kernels, if they can run this rule and schedule here (else None)."""
+    if schedule is None or rule.name not in _RULE_CODES or RULES.get(rule.name) is not rule:
+        return None
+    if not is_available():
+        return None
+    return _kernel_module()
+
+
+def runner_for(
+    rule: UpdateRule,
+    schedule: Schedule | None,
+    beta: float,
+    scaling: Scaling,
+    fit_intercept: bool,
+    batch_size: int,
+) -> BatchRunner | None:
+    """A compiled runner for this fit, or None where only the readable path applies."""
+    kernels = _usable(rule, schedule)
+    if kernels is None:
+        return None
+    return BatchRunner(kernels, rule, schedule, beta, scaling, fit_intercept, batch_size)  # type: ignore[arg-type]

@@ -1,0 +1,414 @@
+"""The loop's steps in machine code (numba): the same equations as the readable path.
+
+Imported only by ``gradfit.train.compiled``, and only when numba is installed: the
+kernels are compiled on first use and cached on disk (``cache=True``), so later
+processes load them in milliseconds.
+
+Each kernel is the readable loop's inner part written with scalar loops:
+
+- a batch's loss and gradient: ``p = z . v + c``, ``e = p - y``,
+  ``J = sum s e^2 / T``, ``dJ/dv = sum (2 s e / T) z``, ``dJ/dc = sum 2 s e / T``
+  (``z = (x - mean) / scale``; sparse rows predict in original units and map the
+  gradient back by the chain rule, as ``LinearRegressionLoss`` does);
+- the update rules of ``optim/transforms.py`` (plain, momentum, Nesterov, Adam) with
+  the schedules of ``optim/schedules.py``, in the same order of operations;
+- SVRG's corrected gradient ``g_B(theta) - g_B(anchor) + g(anchor)``.
+
+Nothing here decides anything the readable path does not: the caller stops a run of
+steps where a history entry is due, where the epoch ends or where ``max_steps`` pauses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+# update rules, as the registry names them
+GD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
+# schedules (optim/schedules.py); RATES: one rate per step, given as an array
+CONSTANT, INVERSE_SCALING, EXPONENTIAL, STEP_DECAY, RATES = 0, 1, 2, 3, 4
+
+# Sums may be reassociated (vectorised) and multiply-adds fused: rounding-level changes,
+# well inside the 1e-12 the readable path is held to; NaN and infinity keep their meaning
+# (a blown-up loss must still compare as one).
+_FAST = {"reassoc", "contract", "nsz"}
+
+# what a run of steps ended with
+DONE, BLOWUP = 0, 1
+
+
+# Rows are visited in a shuffled order: each is a wait on memory unless it was asked for
+# early. Rows this many visits ahead are prefetched (2.5x faster SGD on rows that do not
+# fit in the caches).
+AHEAD = 16
+
+
+@intrinsic
+def _prefetch(typingctx, values, index):
+    """Ask the memory system for ``values[index]`` (LLVM's prefetch: read, keep in cache)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(
+            context, builder, array_type, array, [args[1]], wraparound=False
+        )
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        prefetch = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), *flags])
+        return context.get_dummy_value()
+
+    return types.void(values, index), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_row(flat, i, d):
+    """Prefetch row ``i`` of ``d`` values stored one row after another in ``flat``."""
+    first = i * d
+    for j in range(0, d, 8):  # one 64-byte line holds 8 values
+        _prefetch(flat, first + j)
+    _prefetch(flat, first + d - 1)
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _rate(kind, lr, a, b, t, rates, k):
+    if kind == CONSTANT:
+        return lr
+    if kind == INVERSE_SCALING:
+        return lr / (t + 1) ** a
+    if kind == EXPONENTIAL:
+        return lr * a ** (t / b)
+    if kind == STEP_DECAY:
+        return lr * a ** (t // int(b))
+    return rates[k]
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _batch_grad(
+    theta, X, data, indices, indptr, y, weight, order, start, stop, mean, inv_scale,
+    intercept, total, wb, grad,
+):  # fmt: skip
+    """Loss of rows ``order[start:stop]`` at ``theta``; their gradient into ``grad``.
+
+    The rows are dense values row after row in ``X`` (row ``i`` at ``X[i d : (i + 1)
+    d]``) or CSR arrays (``data``, ``indices``, ``indptr``): the other is None, as are
+    ``weight`` (all 1) and ``mean`` (no standardization). A None is a type to numba:
+    each combination compiles to its own code, without the branches.
+    """
+    # (numba prunes a branch on ``x is not None`` where x is None: each layout's code
+    # sits under its own such test, so that the other layout's is never compiled)
+    d = theta.shape[0] - 1
+    factor = 2.0 / total
+    loss = 0.0
+    gb = 0.0
+    if data is not None:  # CSR rows predict in original units: w = v / scale, b = c - w . mean
+        for j in range(d):
+            grad[j] = 0.0
+        b = theta[d]
+        for j in range(d):
+            if mean is not None:
+                wb[j] = theta[j] * inv_scale[j]
+                b -= wb[j] * mean[j]
+            else:
+                wb[j] = theta[j]
+        for k in range(start, stop):
+            i = order[k]
+            p = b
+            for jj in range(indptr[i], indptr[i + 1]):
+                p += data[jj] * wb[indices[jj]]
+            e = p - y[i]
+            if weight is not None:  # noqa: SIM108  (a statement: numba prunes it)
+                we = weight[i] * e
+            else:
+                we = e
+            loss += we * e
+            g = we * factor
+            gb += g
+            for jj in range(indptr[i], indptr[i + 1]):
+                grad[indices[jj]] += data[jj] * g
+        if mean is not None:  # chain rule: dp/dv_j = (x_j - mean_j) / scale_j
+            for j in range(d):
+                grad[j] = (grad[j] - mean[j] * gb) * inv_scale[j]
+    if X is not None:
+        n = order.shape[0]
+        for k in range(start, stop):
+            i = order[k]
+            if k + AHEAD < n:
+                _prefetch_row(X, order[k + AHEAD], d)
+            row = i * d
+            p = theta[d]
+            if mean is not None:  # the row in descent coordinates, once (two uses below)
+                for j in range(d):
+                    z = (X[row + j] - mean[j]) * inv_scale[j]
+                    wb[j] = z
+                    p += z * theta[j]
+            else:
+                for j in range(d):
+                    p += X[row + j] * theta[j]
+            e = p - y[i]
+            if weight is not None:  # noqa: SIM108  (a statement: numba prunes it)
+                we = weight[i] * e
+            else:
+                we = e
+            loss += we * e
+            g = we * factor
+            gb += g
+            if mean is not None:
+                if k == start:  # the first row sets the gradient: no zeroing pass
+                    for j in range(d):
+                        grad[j] = wb[j] * g
+                else:
+                    for j in range(d):
+                        grad[j] += wb[j] * g
+            elif k == start:
+                for j in range(d):
+                    grad[j] = X[row + j] * g
+            else:
+                for j in range(d):
+                    grad[j] += X[row + j] * g
+    grad[d] = gb if intercept else 0.0
+    return loss / total
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t):
+    """One update of ``theta`` by ``rule`` (optim/transforms.py, written per coordinate)."""
+    n = theta.shape[0]
+    factor = -lr
+    if rule == GD:
+        for j in range(n):
+            theta[j] = theta[j] + grad[j] * factor
+    elif rule in (MOMENTUM, NESTEROV):
+        for j in range(n):
+            v = grad[j] + beta * velocity[j]
+            velocity[j] = v
+            u = grad[j] + beta * v if rule == NESTEROV else v
+            theta[j] = theta[j] + u * factor
+    else:  # Adam
+        t = adam_t + 1
+        # the bias corrections' divisions as products (rounding-level changes)
+        r1 = 1.0 / (1 - beta**t)
+        r2 = 1.0 / (1 - b2**t)
+        for j in range(n):
+            m = beta * mu[j] + (1 - beta) * grad[j]
+            v = b2 * nu[j] + (1 - b2) * grad[j] * grad[j]
+            mu[j] = m
+            nu[j] = v
+            u = (m * r1) / (math.sqrt(v * r2) + eps)
+            theta[j] = theta[j] + u * factor
+        adam_t = t
+    return adam_t
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def batch_steps(
+    X,
+    data,
+    indices,
+    indptr,
+    y,
+    weight,
+    order,
+    position,
+    count,
+    batch_size,
+    mean,
+    inv_scale,
+    intercept,
+    mean_weight,
+    theta,
+    rule,
+    hyper,
+    velocity,
+    mu,
+    nu,
+    adam_t,
+    schedule,
+    sched_t,
+    rates,
+    anchor,
+    anchor_grad,
+    blowup,
+    first_grad,
+):
+    """``count`` steps on the batches ``position, position + 1, ...`` of ``order``.
+
+    The rows as ``_batch_grad`` takes them.
+    ``hyper`` is ``(beta, b2, eps)``, ``schedule`` ``(kind, lr, a, b)``; ``anchor``
+    (None: no control variate) and its full gradient ``anchor_grad`` give SVRG's
+    correction. Updates ``theta`` and the rule's state in place. Returns ``(steps
+    done, status, loss that ended it, first step's batch loss, schedule's t, Adam's
+    t)``; the first step's (corrected) batch gradient is left in ``first_grad``.
+    ``status`` is ``BLOWUP`` when a batch's loss reached ``blowup`` (that step is
+    not taken).
+    """
+    n = order.shape[0]
+    d1 = theta.shape[0]
+    beta, b2, eps = hyper
+    kind, lr, a, b = schedule
+    grad = np.empty(d1)
+    other = np.empty(d1)
+    wb = np.empty(d1)
+    first_loss = math.nan
+    for s in range(count):
+        start = (position + s) * batch_size
+        stop = min(start + batch_size, n)
+        total = (stop - start) * mean_weight
+        loss = _batch_grad(
+            theta, X, data, indices, indptr, y, weight, order, start, stop,
+            mean, inv_scale, intercept, total, wb, grad,
+        )  # fmt: skip
+        if not loss < blowup:
+            return s, BLOWUP, loss, first_loss, sched_t, adam_t
+        if anchor is not None:
+            _batch_grad(
+                anchor, X, data, indices, indptr, y, weight, order, start, stop,
+                mean, inv_scale, intercept, total, wb, other,
+            )  # fmt: skip
+            for j in range(d1):
+                grad[j] = grad[j] - other[j]
+            for j in range(d1):
+                grad[j] += anchor_grad[j]
+        if s == 0:
+            first_loss = loss
+            for j in range(d1):
+                first_grad[j] = grad[j]
+        rate = _rate(kind, lr, a, b, sched_t, rates, s)
+        sched_t += 1
+        adam_t = _apply_rule(rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t)
+    return count, DONE, math.nan, first_loss, sched_t, adam_t
+
+
+# what a run of full-batch steps ended with (besides BLOWUP)
+CHECK, PAUSE, MORE = 2, 3, 4
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _quadratic(K, u, theta, grad):
+    """``J`` and its gradient into ``grad`` from ``K = [[H, -h], [-h^T, 2 f0]]``, as
+    ``Quadratic.value_and_grad`` (``u = [theta, 1]``)."""
+    d1 = theta.shape[0]
+    for j in range(d1):
+        u[j] = theta[j]
+    loss = 0.0
+    for i in range(d1 + 1):
+        s = 0.0
+        for j in range(d1 + 1):
+            s += K[i, j] * u[j]
+        if i < d1:
+            grad[i] = s
+        loss += u[i] * s
+    loss *= 0.5
+    return loss if loss > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def full_batch_steps(
+    K,
+    theta,
+    grad,
+    loss,
+    rule,
+    hyper,
+    velocity,
+    mu,
+    nu,
+    adam_t,
+    schedule,
+    sched_t,
+    rates,
+    step,
+    epoch,
+    last_step,
+    limits,
+    memory,
+    stride,
+    steps,
+    thetas,
+    losses,
+    gnorms,
+    epoch_losses,
+):
+    """Full-batch steps on the statistics, with the stopping rules checked every epoch.
+
+    ``limits`` is ``(blowup, patience, gtol, floor, loss_tol, loss_resolution,
+    n_iter_no_change, max_iter)`` and ``memory`` ``(start_loss, previous, growing,
+    best, stalled)``: the numbers of ``Stopping`` (no held-out rows, no settling).
+    Stops *before* the check that would end the run (status ``CHECK``: the caller
+    runs ``Stopping.check`` itself, for its words), after ``last_step`` (``PAUSE``),
+    or when the record arrays are full (``MORE``). History entries every ``stride``
+    steps go into ``steps``, ``thetas``, ``losses``, ``gnorms``; the loss after each
+    epoch into ``epoch_losses``.
+
+    Returns ``(status, step, epoch, loss, entries, epoch losses, memory, adam_t,
+    sched_t)``; ``theta``, ``grad`` and the rule's state are updated in place.
+    """
+    blowup, patience, gtol, floor, loss_tol, loss_resolution, n_iter_no_change, max_iter = limits
+    start_loss, previous, growing, best, stalled = memory
+    beta, b2, eps = hyper
+    kind, lr, a, b = schedule
+    d1 = theta.shape[0]
+    u = np.ones(d1 + 1)
+    sched_start = sched_t
+    entries = 0
+    seen = 0
+    capacity = losses.shape[0]
+    while True:
+        gsum = 0.0
+        for j in range(d1):
+            gsum += grad[j] * grad[j]
+        gnorm = math.sqrt(gsum)
+        # Stopping.check: would it stop here? (its own memory updates, in its order)
+        new_growing = growing
+        if epoch > 0:
+            new_growing = growing + 1 if loss > previous and loss > start_loss else 0
+        stop = epoch > 0 and (not (loss < blowup and gnorm < math.inf) or new_growing >= patience)
+        stop = stop or gnorm <= gtol or gnorm <= floor
+        new_best, new_stalled = best, stalled
+        if not stop and loss_tol > 0 and epoch > 0 and loss > loss_resolution:
+            if loss < best * (1.0 - loss_tol):
+                new_best, new_stalled = loss, 0
+            else:
+                new_stalled = stalled + 1
+                stop = new_stalled >= n_iter_no_change
+        stop = stop or epoch >= max_iter
+        if stop or entries == capacity or seen == epoch_losses.shape[0]:
+            memory = (start_loss, previous, growing, best, stalled)
+            return (
+                CHECK if stop else MORE,
+                step,
+                epoch,
+                loss,
+                entries,
+                seen,
+                memory,
+                adam_t,
+                sched_t,
+            )
+        previous, growing, best, stalled = loss, new_growing, new_best, new_stalled
+        if step % stride == 0:
+            steps[entries] = step
+            for j in range(d1):
+                thetas[entries, j] = theta[j]
+            losses[entries] = loss
+            gnorms[entries] = gnorm
+            entries += 1
+        rate = _rate(kind, lr, a, b, sched_t, rates, sched_t - sched_start)
+        sched_t += 1
+        adam_t = _apply_rule(rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t)
+        step += 1
+        if step >= last_step:
+            memory = (start_loss, previous, growing, best, stalled)
+            return PAUSE, step, epoch, loss, entries, seen, memory, adam_t, sched_t
+        epoch += 1
+        loss = _quadratic(K, u, theta, grad)
+        epoch_losses[seen] = loss
+        seen += 1

@@ -1,0 +1,263 @@
+"""Compiled epochs (numba) against the readable loop: the same numbers, step for step.
+
+The readable path is the reference (the seeds' formulas); ``compiled.disabled()``
+runs it in the same process. Every history entry (``history_stride=1``), the stop
+reason, its message and the final coefficients must agree to 1e-12 relative.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import gradfit
+from gradfit.exceptions import DivergenceError
+from gradfit.optim import exponential_decay, inverse_scaling, step_decay
+from gradfit.train import compiled
+
+pytestmark = pytest.mark.skipif(not compiled.is_available(), reason="numba is not installed")
+
+RTOL = 1e-12
+
+
+def _data(n: int = 240, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    # columns on different scales and offsets: standardizing matters
+    X = rng.normal(size=(n, d)) * np.geomspace(0.1, 10, d) + np.linspace(-3, 50, d)
+    y = X @ rng.normal(size=d) + 2.0 + rng.normal(size=n)
+    return X, y
+
+
+def _both(X: object, y: object, **options: object) -> tuple[object, object]:
+    """The fit compiled and on the readable path (or the errors they raise)."""
+    out = []
+    for readable in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                if readable:
+                    with compiled.disabled():
+                        out.append(gradfit.fit(X, y, **options))
+                else:
+                    out.append(gradfit.fit(X, y, **options))
+            except DivergenceError as error:
+                out.append(error)
+    return out[0], out[1]
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> None:
+    scale = max(float(np.abs(b).max(initial=0.0)), 1e-300)
+    assert a.shape == b.shape
+    assert float(np.abs(a - b).max(initial=0.0)) <= RTOL * scale
+
+
+def _same(a: object, b: object) -> None:
+    """Two fits agree: every history entry, the epochs' losses, the stop, the answer."""
+    assert type(a) is type(b)
+    if isinstance(a, DivergenceError):
+        assert str(a) == str(b)
+        return
+    assert a.stop.code == b.stop.code  # type: ignore[attr-defined]
+    assert a.stop.message == b.stop.message  # type: ignore[attr-defined]
+    assert a.n_steps == b.n_steps  # type: ignore[attr-defined]
+    ha, hb = a.history, b.history  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(ha.step, hb.step)
+    np.testing.assert_array_equal(ha.epoch, hb.epoch)
+    _close(ha.theta, hb.theta)
+    _close(ha.loss, hb.loss)
+    _close(ha.grad_norm, hb.grad_norm)
+    _close(ha.epoch_loss, hb.epoch_loss)
+    _close(np.append(a.w, a.b), np.append(b.w, b.b))  # type: ignore[attr-defined]
+
+
+RULE_RATES = [("gd", 2e-4), ("momentum", 5e-5), ("nesterov", 5e-5), ("adam", 0.05), ("svrg", 1e-4)]
+
+
+@pytest.mark.parametrize(("optimizer", "raw_lr"), RULE_RATES)
+@pytest.mark.parametrize("batch_size", [1, 7, 32])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_batches_step_for_step(
+    optimizer: str, raw_lr: float, batch_size: int, standardize: bool
+) -> None:
+    X, y = _data()
+    lr = raw_lr if not standardize or optimizer == "adam" else "auto"
+    a, b = _both(
+        X,
+        y,
+        optimizer=optimizer,
+        lr=lr,
+        batch_size=batch_size,
+        standardize=standardize,
+        max_iter=3,
+        tol=0,
+        random_state=1,
+        history_stride=1,
+    )
+    _same(a, b)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam", "svrg"])
+@pytest.mark.parametrize("layout", ["weighted", "csr", "csr weighted", "through origin"])
+def test_weights_sparse_rows_and_no_intercept(optimizer: str, layout: str) -> None:
+    X, y = _data(seed=2)
+    rng = np.random.default_rng(3)
+    options: dict[str, object] = {}
+    if "weighted" in layout:
+        options["sample_weight"] = rng.uniform(0.2, 3.0, len(y))
+    if "csr" in layout:
+        X = np.where(rng.random(X.shape) < 0.5, 0.0, X)
+        X = sp.csr_matrix(X)  # type: ignore[assignment]
+    if layout == "through origin":
+        options["fit_intercept"] = False
+    a, b = _both(
+        X,
+        y,
+        optimizer=optimizer,
+        lr="auto" if optimizer != "adam" else 0.05,
+        batch_size=8,
+        max_iter=2,
+        tol=0,
+        random_state=4,
+        history_stride=1,
+        **options,
+    )
+    _same(a, b)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        inverse_scaling(0.05, power=0.5),
+        exponential_decay(0.05, rate=0.9, every=10),
+        step_decay(0.05, factor=0.5, every=25),
+        lambda t: 0.05 / (1.0 + 0.01 * t),
+    ],
+    ids=["inverse_scaling", "exponential_decay", "step_decay", "own function"],
+)
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_schedules(schedule: object, batch_size: int | None) -> None:
+    X, y = _data(seed=5)
+    a, b = _both(
+        X,
+        y,
+        optimizer="momentum",
+        lr=schedule,
+        batch_size=batch_size,
+        max_iter=60 if batch_size is None else 3,
+        tol=0,
+        random_state=0,
+        history_stride=1,
+    )
+    _same(a, b)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": "gd", "lr": "auto"},
+        {"optimizer": "momentum", "lr": "auto"},
+        {"optimizer": "nesterov", "lr": "auto"},
+        {"optimizer": "adam", "lr": 0.05, "max_iter": 400},
+        {"optimizer": "gd", "lr": 1e-5, "standardize": False, "max_iter": 300},
+        {"optimizer": "gd", "lr": 0.3, "loss_tol": 1e-3},
+        {"optimizer": "gd", "lr": 0.05, "max_history": 37, "max_iter": 500, "tol": 0},
+        {"optimizer": "gd", "lr": "auto", "fit_intercept": False},
+    ],
+    ids=["gd", "momentum", "nesterov", "adam", "raw", "loss_tol", "max_history", "origin"],
+)
+def test_full_batch_step_for_step(options: dict[str, object]) -> None:
+    X, y = _data(n=500, seed=6)
+    if options.get("fit_intercept") is False:  # through the origin: offsets would make it
+        X = X - X.mean(axis=0)  # converge at float64's rounding floor, where noise decides
+    a, b = _both(X, y, **options)
+    _same(a, b)
+    assert a.stop.code in ("converged_gradient", "max_iter", "no_improvement")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("batch_size", [None, 1, 32])
+def test_divergence_is_diagnosed_the_same(batch_size: int | None) -> None:
+    X, y = _data(seed=7)
+    a, b = _both(X, y, optimizer="gd", lr=5.0, batch_size=batch_size, random_state=0)
+    assert isinstance(a, DivergenceError)
+    _same(a, b)
+
+
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_pause_and_resume(batch_size: int | None) -> None:
+    X, y = _data(seed=8)
+    options = {"optimizer": "momentum", "lr": "auto", "batch_size": batch_size, "random_state": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stopped short (by design)
+        paused = gradfit.fit(X, y, max_steps=37, **options)
+        done = gradfit.fit(X, y, warm_start=paused, max_iter=6, **options)
+        with compiled.disabled():
+            paused_r = gradfit.fit(X, y, max_steps=37, **options)
+            done_r = gradfit.fit(X, y, warm_start=paused_r, max_iter=6, **options)
+    assert paused.stop.code == paused_r.stop.code == "max_steps"
+    _close(paused.state.theta, paused_r.state.theta)
+    assert paused.state.position == paused_r.state.position
+    _same(done, done_r)
+
+
+def test_streamed_file_batches(tmp_path: object) -> None:
+    pytest.importorskip("pyarrow")
+    X, y = _data(n=3000, seed=9)
+    path = tmp_path / "rows.csv"  # type: ignore[operator]
+    lines = ["a,b,c,d,y"] + [
+        ",".join(map(repr, [*x.tolist(), float(t)])) for x, t in zip(X, y, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    source = gradfit.open_source(path, target="y", shuffle_buffer=512)
+    a, b = _both(
+        source, None, optimizer="gd", lr="auto", batch_size=32, max_iter=2, tol=0, random_state=0
+    )
+    _same(a, b)
+
+
+def test_on_step_runs_the_readable_path() -> None:
+    """Front ends that watch every step see the readable loop's records."""
+    X, y = _data(n=50, seed=10)
+    seen: list[int] = []
+    with pytest.warns(gradfit.ConvergenceWarning):
+        r = gradfit.fit(
+            X, y, lr="auto", batch_size=5, max_iter=1, on_step=lambda s: seen.append(s.step)
+        )
+    assert seen == list(range(r.n_steps))
+
+
+def test_compile_time_is_reported() -> None:
+    X, y = _data(n=60, seed=11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gradfit.fit(X, y, lr="auto", batch_size=4, max_iter=1, tol=0)
+    seconds = compiled.compile_seconds()
+    assert seconds is not None and seconds > 0
+
+
+def test_switched_off_by_environment() -> None:
+    code = (
+        "import gradfit.train.compiled as c, sys; print(c.is_available(), 'numba' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"GRADFIT_COMPILED": "0", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_import_does_not_load_numba() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", "import gradfit, sys; print('numba' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
