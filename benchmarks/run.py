@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import accuracy
 import article_b_code
+import compiled as compiled_bench
 import playground
 import streaming
 
@@ -40,7 +41,10 @@ from gradfit.data.io import atomic_write_text
 
 THREADS = 2
 STEP_MARK = "<!-- step: {} -->"
-GROUPS = {"streaming": ["files", "dask"]}
+GROUPS = {
+    "streaming": ["files", "dask"],
+    "compiled": ["article B", "1e6 x 20", "1e5 x 1000", "sgd", "rules", "compile"],
+}
 
 
 def best_time(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -98,10 +102,9 @@ def regression_data(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 
 
 def normal_equations(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    mean = X.mean(axis=0)
-    G = X.T @ X - len(y) * np.outer(mean, mean)
-    w = np.linalg.solve(G, X.T @ y - len(y) * mean * y.mean())
-    return np.append(w, y.mean() - mean @ w)
+    """``np.linalg.solve(A.T @ A, A.T @ y)`` with ``A = [X 1]`` (built in the timing)."""
+    A = np.column_stack([X, np.ones(len(y))])
+    return np.linalg.solve(A.T @ A, A.T @ y)
 
 
 def full_batch(rows: list[str], n: int, d: int, paths: list[str]) -> None:
@@ -143,20 +146,29 @@ def full_batch(rows: list[str], n: int, d: int, paths: list[str]) -> None:
     ]
     contenders += [(f"gradfit.fit(lr='auto', path='{p}')", ours(p)) for p in paths]
     contenders += [
-        ("normal equations (NumPy solve)", lambda: normal_equations(X, y)),
+        ("normal equations: solve(A.T @ A, A.T @ y), A = [X 1]", lambda: normal_equations(X, y)),
         ("scikit-learn LinearRegression", skl),
         ("numpy.linalg.lstsq", lstsq),
         ("scikit-learn SGDRegressor (defaults)", sgd),
     ]
     results = []
     for name, func in contenders:
-        repeat = 1 if "SGD" in name or n * d > 5e7 else 3
-        t, coef = best_time(func, repeat=repeat)
+        # the two compared (gradfit, the normal equations) best of 3; the slow ones once
+        slow = "SGD" in name or (n * d > 5e7 and not name.startswith(("gradfit", "normal")))
+        t, coef = best_time(func, repeat=1 if slow else 3)
         mem = peak_memory(func)
         results.append((name, t, mem, rel_err(coef, ref)))
     t_ref = next(t for name, t, _, _ in results if name.startswith("normal"))
+    # the statistics' one pass against a bare read of X (a sum), as rates in GB/s
+    t_stats, _ = best_time(lambda: gradfit.model.SufficientStats.from_arrays(X, y))
+    t_read, _ = best_time(lambda: X.sum())
     rows.append(
         f"### Full batch, {n:,} x {d} (x ~ N(0, 1), noise 0.1), X = {X.nbytes / 2**20:.0f} MiB\n"
+    )
+    rows.append(
+        f"The statistics' pass (`SufficientStats.from_arrays`: X^T [1 y] and X^T X, one BLAS "
+        f"call each) reads X at {X.nbytes / t_stats / 1e9:.1f} GB/s; a bare read of X "
+        f"(`X.sum()`) runs at {X.nbytes / t_read / 1e9:.1f} GB/s on this machine.\n"
     )
     rows.append(
         "| method | time | time / normal equations | peak memory / size of X "
@@ -165,59 +177,6 @@ def full_batch(rows: list[str], n: int, d: int, paths: list[str]) -> None:
     rows.append("|---|---:|---:|---:|---:|")
     for name, t, mem, err in results:
         rows.append(f"| {name} | {t:.3f} s | {t / t_ref:.2f} | {mem / X.nbytes:.2f} | {err:.1e} |")
-    rows.append("")
-
-
-def stochastic(rows: list[str], quick: bool) -> None:
-    from sklearn.linear_model import SGDRegressor
-
-    X, y, _ = regression_data(20_000 if quick else 100_000, 10)
-    n = len(y)
-    rows.append(f"### Mini-batch and stochastic steps, {n:,} x 10 (one epoch)\n")
-    rows.append(
-        "| batch size | gradfit updates/s (raw; standardized) | SGDRegressor updates/s | ratio |"
-    )
-    rows.append("|---:|---:|---:|---:|")
-    for batch in (1, 32):
-        ours, ours_scaled = (
-            -(-n // batch)
-            / best_time(
-                lambda b=batch, s=scaled: gradfit.fit(
-                    X,
-                    y,
-                    lr=0.001,
-                    optimizer="gd",
-                    batch_size=b,
-                    max_iter=1,
-                    tol=0,
-                    random_state=0,
-                    standardize=s,
-                ),
-                repeat=2,
-            )[0]
-            for scaled in (False, True)
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if batch == 1:
-                one = SGDRegressor(max_iter=1, tol=None, learning_rate="constant", eta0=0.002)
-                t_s, _ = best_time(lambda m=one: m.fit(X, y), repeat=2)
-                theirs = n / t_s
-                label = "SGDRegressor.fit, 1 epoch"
-            else:
-                mini = SGDRegressor(learning_rate="constant", eta0=0.002)
-
-                def batches(m: SGDRegressor = mini) -> None:
-                    for start in range(0, n, 32):
-                        m.partial_fit(X[start : start + 32], y[start : start + 32])
-
-                t_s, _ = best_time(batches, repeat=2)
-                theirs = -(-n // 32) / t_s
-                label = "partial_fit per 32 rows"
-        rows.append(
-            f"| {batch} | {ours:,.0f}; {ours_scaled:,.0f} | {theirs:,.0f} ({label}) | "
-            f"{ours / theirs:.2f}; {ours_scaled / theirs:.2f} |"
-        )
     rows.append("")
 
 
@@ -357,7 +316,9 @@ def main() -> None:
                     ["auto", "direct"],
                 ),
             ),
-            ("stochastic", lambda: stochastic(rows, args.quick)),
+            ("sgd", lambda: compiled_bench.sgd(rows, args.quick)),
+            ("rules", lambda: compiled_bench.rules(rows, args.quick)),
+            ("compile", lambda: compiled_bench.compile_times(rows)),
             ("estimator", lambda: estimator_vs_sgd(rows, args.quick)),
             ("playground", lambda: playground.measure(rows)),
             ("files", lambda: streaming.files(rows, gb, THREADS)),

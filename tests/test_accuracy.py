@@ -252,7 +252,7 @@ def test_plots_mark_the_exact_minimum_on_an_ill_conditioned_design():
     objective = Objective(ArraySource(problem.X, problem.y), scaling=True)
     _, marked = optimum(objective)
     fitted = fit_quietly(problem).loss
-    naive = objective.row_loss(objective.solution())  # float64 normal equations
+    naive = objective.row_loss(objective.stats.solve())  # float64 normal equations (lstsq)
     assert marked == pytest.approx(fitted, rel=1e-9)
     assert naive > fitted * (1 + 1e-6)  # what the plots marked before
 

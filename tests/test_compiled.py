@@ -165,7 +165,7 @@ def test_schedules(schedule: object, batch_size: int | None) -> None:
         {"optimizer": "adam", "lr": 0.05, "max_iter": 400},
         {"optimizer": "gd", "lr": 1e-5, "standardize": False, "max_iter": 300},
         {"optimizer": "gd", "lr": 0.3, "loss_tol": 1e-3},
-        {"optimizer": "gd", "lr": 0.05, "max_history": 37, "max_iter": 500, "tol": 0},
+        {"optimizer": "gd", "lr": 0.01, "max_history": 17, "max_iter": 90, "tol": 0},
         {"optimizer": "gd", "lr": "auto", "fit_intercept": False},
     ],
     ids=["gd", "momentum", "nesterov", "adam", "raw", "loss_tol", "max_history", "origin"],

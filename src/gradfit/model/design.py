@@ -86,7 +86,10 @@ def centred_null_space(sxx: np.ndarray) -> tuple[int, np.ndarray, float]:
     if varies.size:
         inv = 1.0 / spread[varies]
         corr = sxx[np.ix_(varies, varies)] * np.outer(inv, inv)
-        eig, vec = np.linalg.eigh(corr)
+        eig = np.linalg.eigvalsh(corr)  # the vectors (3x the time) only if some are null
+        vec = np.zeros((varies.size, varies.size))
+        if eig[0] <= 1e-13 * varies.size * max(float(eig[-1]), 1.0):
+            eig, vec = np.linalg.eigh(corr)
         top = max(float(eig[-1]), 1.0)
         null = eig <= 1e-13 * varies.size * top
         ratio = 0.0 if null.any() else float(eig[0]) / top

@@ -150,6 +150,7 @@ class Objective:
         self._factor: RowFactor | None = None
         self._y_scale: float | None = None
         self._rows: LinearRegressionLoss | None = None
+        self._solution: np.ndarray | None = None
 
     @property
     def rows(self) -> LinearRegressionLoss:
@@ -482,7 +483,10 @@ class Objective:
 
     def solution(self) -> np.ndarray:
         """The least-squares ``theta`` in descent coordinates (minimum norm if singular)."""
-        return self.stats.solve(self.fit_intercept)
+        if self._solution is None:
+            full_rank = self.design_rank == self.n_coefficients
+            self._solution = self.stats.solve(self.fit_intercept, full_rank=full_rank)
+        return self._solution.copy()
 
     # -- advice ---------------------------------------------------------------------------
 

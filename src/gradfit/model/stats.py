@@ -122,16 +122,18 @@ class SufficientStats(NamedTuple):
     @classmethod
     def _raw_products(cls, X: Any, y: np.ndarray) -> SufficientStats | None:
         n = X.shape[0]
-        # a product with ones is a BLAS call, 8x faster than X.mean(axis=0) on tall X
-        x_mean = np.asarray(np.ones(n) @ X).ravel() / n
         y_mean = float(y.mean())
+        # X^T [1 y]: the column sums and X^T y in one pass over X (one BLAS call, 8x
+        # faster than X.mean(axis=0) on tall X)
+        sums = np.asarray(X.T @ np.column_stack([np.ones(n), y]))
+        x_mean = sums[:, 0] / n
         gram = X.T @ X  # NumPy hands X^T X to BLAS syrk; SciPy keeps it sparse
         gram = gram.toarray() if is_sparse(gram) else gram
         Sxx = gram - n * np.outer(x_mean, x_mean)
         var = np.diag(Sxx) / n
         if not np.all(x_mean**2 <= RAW_OFFSET_LIMIT * var):
             return None
-        Sxy = np.asarray(X.T @ y).ravel() - n * x_mean * y_mean
+        Sxy = sums[:, 1] - n * x_mean * y_mean
         Syy = float(y @ y) - n * y_mean**2
         if not y_mean**2 <= RAW_OFFSET_LIMIT * Syy / n:
             return None
@@ -264,12 +266,29 @@ class SufficientStats(NamedTuple):
             H[d, d] = 1.0
         return 2.0 * H
 
-    def solve(self, fit_intercept: bool = True) -> np.ndarray:
-        """The least-squares ``[w, b]`` from these statistics (minimum norm if singular)."""
-        if not fit_intercept:
+    def solve(self, fit_intercept: bool = True, *, full_rank: bool = False) -> np.ndarray:
+        """The least-squares ``[w, b]`` from these statistics (minimum norm if singular).
+
+        ``full_rank`` (the caller decided the design's rank): an LU solve of the
+        products with unit diagonal, 10x cheaper than ``lstsq``'s SVD and as accurate
+        on a non-singular matrix.
+        """
+        if fit_intercept:
+            products, rhs = self.Sxx, self.Sxy
+        else:
+            products = self.second_moments
             rhs = self.Sxy / self.weight + self.x_mean * self.y_mean
-            return np.append(np.linalg.lstsq(self.second_moments, rhs, rcond=None)[0], 0.0)
-        w = np.linalg.lstsq(self.Sxx, self.Sxy, rcond=None)[0]
+        w = None
+        spread = np.sqrt(np.diag(products))
+        if full_rank and spread.all():
+            try:  # equilibrated: D^-1 P D^-1 (D w) = D^-1 r
+                w = np.linalg.solve(products / np.outer(spread, spread), rhs / spread) / spread
+            except np.linalg.LinAlgError:
+                w = None
+        if w is None or not np.isfinite(w).all():
+            w = np.linalg.lstsq(products, rhs, rcond=None)[0]
+        if not fit_intercept:
+            return np.append(w, 0.0)
         return np.append(w, self.y_mean - self.x_mean @ w)
 
 
