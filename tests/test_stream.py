@@ -153,10 +153,10 @@ def test_a_source_brings_its_own_target(tmp_path):
 
 
 def _epoch(chunks, batch_size, buffer, seed):
-    from gradfit.data.batching import streamed_batches
+    from gradfit.data.batching import cut, streamed_blocks
 
     rng = None if seed is None else np.random.default_rng(seed)
-    return list(streamed_batches(chunks, batch_size, buffer=buffer, rng=rng))
+    return list(cut(streamed_blocks(chunks, batch_size, buffer=buffer, rng=rng), batch_size))
 
 
 def _row_chunks(n, size):

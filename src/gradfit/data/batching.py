@@ -22,11 +22,13 @@ if TYPE_CHECKING:
 from gradfit.exceptions import InvalidInputError
 
 __all__ = [
+    "BatchStream",
+    "cut",
     "epoch_order",
     "new_seed",
     "resolve_batch_size",
     "steps_per_epoch",
-    "streamed_batches",
+    "streamed_blocks",
 ]
 
 
@@ -83,20 +85,24 @@ def epoch_order(n: int, *, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def streamed_batches(
+def streamed_blocks(
     chunks: Iterable[Batch], batch_size: int, *, buffer: int, rng: np.random.Generator | None
 ) -> Iterator[Batch]:
-    """Batches of ``batch_size`` rows from chunks streamed in order, mixed by a buffer.
+    """Rows streamed in order, mixed by a buffer, in blocks of whole batches.
 
-    With ``rng``, rows gather in a buffer of at least ``buffer`` rows, which is permuted
-    and cut into batches; the rows left over (fewer than a batch) wait for the next
-    buffer-full. Without it, batches are consecutive rows. Every batch but the last of
-    the stream is full, so an epoch of ``n`` rows has ``ceil(n / batch_size)`` batches.
+    With ``rng``, rows gather in a buffer of at least ``buffer`` rows, which is permuted;
+    its first rows, a whole number of batches, are the next block, and the rows left
+    over (fewer than a batch) wait for the next buffer-full. Without it, blocks are
+    consecutive rows. Every block but the stream's last is a whole number of batches:
+    cut into ``batch_size`` rows (``cut``), an epoch of ``n`` rows has
+    ``ceil(n / batch_size)`` batches.
 
     >>> from gradfit.data.source import Batch
     >>> parts = [Batch(np.arange(3.0)[:, None], np.arange(3.0), None)] * 3
-    >>> [len(b.y) for b in streamed_batches(parts, 4, buffer=5, rng=None)]
+    >>> [len(b.y) for b in streamed_blocks(parts, 4, buffer=5, rng=None)]
     [4, 4, 1]
+    >>> [len(b.y) for b in streamed_blocks(parts, 2, buffer=5, rng=np.random.default_rng(0))]
+    [6, 2, 1]
     """
     size = max(buffer, batch_size) if rng is not None else batch_size
     pending: list[Batch] = []
@@ -108,14 +114,64 @@ def streamed_batches(
             continue
         mixed = _mix(pending, held, rng)
         keep = held - held % batch_size
-        for start in range(0, keep, batch_size):
-            yield _take(mixed, slice(start, start + batch_size))
+        yield _take(mixed, slice(0, keep)) if keep < held else mixed
         pending = [_take(mixed, slice(keep, held))] if keep < held else []
         held -= keep
     if held:
-        mixed = _mix(pending, held, rng)
-        for start in range(0, held, batch_size):
-            yield _take(mixed, slice(start, start + batch_size))
+        yield _mix(pending, held, rng)
+
+
+def cut(blocks: Iterable[Batch], batch_size: int) -> Iterator[Batch]:
+    """The batches of ``batch_size`` rows that blocks of whole batches hold, in order."""
+    for block in blocks:
+        for start in range(0, len(block.y), batch_size):
+            yield _take(block, slice(start, start + batch_size))
+
+
+class BatchStream:
+    """One epoch's batches from blocks of whole batches: batch by batch (``next``), or
+    a block at a time for code that walks its batches itself (``block``, ``advance``).
+
+    >>> from gradfit.data.source import Batch
+    >>> rows = Batch(np.arange(5.0)[:, None], np.arange(5.0), None)
+    >>> stream = BatchStream(iter([rows]), 2)
+    >>> next(stream).y.tolist(), stream.block()[1:]
+    ([0.0, 1.0], (1, 2))
+    """
+
+    def __init__(self, blocks: Iterator[Batch], batch_size: int) -> None:
+        self._blocks = blocks
+        self.batch_size = batch_size
+        self._block: Batch | None = None
+        self._at = 0  # batches of the current block already taken
+        self._count = 0
+
+    def block(self) -> tuple[Batch, int, int]:
+        """The current block (the next one when this one is used up), the index of its
+        next batch and how many batches it has left."""
+        if self._block is None or self._at == self._count:
+            self._block = next(self._blocks)
+            self._at = 0
+            self._count = -(-len(self._block.y) // self.batch_size)
+        return self._block, self._at, self._count - self._at
+
+    def advance(self, batches: int) -> None:
+        """Mark ``batches`` of the current block as taken."""
+        self._at += batches
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> Batch:
+        block, at, _ = self.block()
+        self._at += 1
+        return _take(block, slice(at * self.batch_size, (at + 1) * self.batch_size))
+
+    def close(self) -> None:
+        """End the stream (a file's reader, a cluster's partitions)."""
+        close = getattr(self._blocks, "close", None)
+        if close is not None:
+            close()
 
 
 def _mix(parts: list[Batch], held: int, rng: np.random.Generator | None) -> Batch:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from gradfit.data import stream  # the limits every streamed source shares
-from gradfit.data.batching import streamed_batches
+from gradfit.data.batching import cut, streamed_blocks
 from gradfit.data.source import Batch, check_weights
 from gradfit.exceptions import InvalidInputError
 
@@ -224,9 +224,13 @@ class DaskSource:
     def batches(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
         """One epoch of mini-batches, partition by partition (in a seeded order, each
         partition's rows mixed with the rest of a shuffle buffer)."""
+        yield from cut(self.blocks(batch_size, shuffle=shuffle, seed=seed, epoch=epoch), batch_size)
+
+    def blocks(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
+        """The batches of ``batches``, a buffer-full of whole batches at a time."""
         rng = np.random.default_rng([seed, epoch]) if shuffle else None
         order = rng.permutation(self.n_partitions) if rng is not None else None
-        yield from streamed_batches(
+        yield from streamed_blocks(
             self.chunks(order=order), batch_size, buffer=self.shuffle_buffer, rng=rng
         )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.data.batching import streamed_batches
+from gradfit.data.batching import cut, streamed_blocks
 from gradfit.data.file_checks import left_out_notes
 from gradfit.data.file_table import FileTable
 from gradfit.data.source import Batch
@@ -226,8 +226,12 @@ class FileSource:
         sorted runs, or shuffling the file once beforehand. Without ``shuffle``, batches
         are consecutive rows in file order.
         """
+        yield from cut(self.blocks(batch_size, shuffle=shuffle, seed=seed, epoch=epoch), batch_size)
+
+    def blocks(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
+        """The batches of ``batches``, a buffer-full of whole batches at a time."""
         rng = np.random.default_rng([seed, epoch]) if shuffle else None
-        yield from streamed_batches(self.chunks(), batch_size, buffer=self.shuffle_buffer, rng=rng)
+        yield from streamed_blocks(self.chunks(), batch_size, buffer=self.shuffle_buffer, rng=rng)
 
     def _batch(self, part: np.ndarray) -> Batch:
         d = self.n_features

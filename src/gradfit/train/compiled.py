@@ -49,6 +49,7 @@ from gradfit.optim.transforms import ScaleByAdamState, ScaleByScheduleState, Tra
 
 __all__ = [
     "BatchRunner",
+    "KernelBatches",
     "compile_seconds",
     "disabled",
     "is_available",
@@ -198,6 +199,35 @@ def rows_of(loss: Any) -> _Rows:
     if rows is None:
         rows = _ROWS[loss] = kernel_rows(loss.X, loss.y, loss.sample_weight)
     return rows
+
+
+class KernelBatches:
+    """Where an epoch's next batches are, as the kernels read them: in-memory rows and
+    the epoch's order, or the current block of a stream (converted once per block)."""
+
+    def __init__(self, rows: _Rows | None) -> None:
+        self._rows = rows
+        self._block: Any = None
+        self._block_rows: _Rows | None = None
+        self._block_order = np.zeros(0, dtype=np.int64)
+
+    def next(self, order: Any, position: int) -> tuple[_Rows, np.ndarray, int, int]:
+        """``(rows, order, index of the next batch in it, batches available)``."""
+        if isinstance(order, np.ndarray):
+            assert self._rows is not None
+            return self._rows, order, position, len(order)  # (the epoch's end comes first)
+        block, at, left = order.block()
+        if block is not self._block:
+            self._block = block
+            self._block_rows = kernel_rows(block.X, block.y, block.weight)
+            self._block_order = np.arange(len(block.y))
+        assert self._block_rows is not None
+        return self._block_rows, self._block_order, at, left
+
+    def taken(self, order: Any, batches: int) -> None:
+        """``batches`` were stepped on (a stream moves past them)."""
+        if not isinstance(order, np.ndarray):
+            order.advance(batches)
 
 
 class BatchRunner:

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from gradfit.data.batching import epoch_order, new_seed, resolve_batch_size, steps_per_epoch
+from gradfit.data.batching import (
+    BatchStream,
+    epoch_order,
+    new_seed,
+    resolve_batch_size,
+    steps_per_epoch,
+)
 from gradfit.data.scaling import Scaling
-from gradfit.data.source import Batch
 from gradfit.exceptions import DivergenceError, InvalidInputError
 from gradfit.model.fitted import LinearModel
 from gradfit.model.objective import Objective
@@ -225,13 +230,14 @@ def run(
     recorder = Recorder(stride, reference, options.max_history)
     feature_names = objective.feature_names
 
-    order: np.ndarray | Iterator[Batch] | None = None
+    order: np.ndarray | BatchStream | None = None
 
-    def batches_of(epoch: int, skip: int = 0) -> np.ndarray | Iterator[Batch]:
+    def batches_of(epoch: int, skip: int = 0) -> np.ndarray | BatchStream:
         """The batches of an epoch: row indices, or batches streamed from the source."""
         if not objective.streamed:
             return epoch_order(n, shuffle=shuffle, seed=seed, epoch=epoch)
-        stream = objective.source.batches(batch_size, shuffle=shuffle, seed=seed, epoch=epoch)  # type: ignore[attr-defined]
+        blocks = objective.source.blocks(batch_size, shuffle=shuffle, seed=seed, epoch=epoch)  # type: ignore[attr-defined]
+        stream = BatchStream(blocks, batch_size)
         for _ in range(skip):
             next(stream)
         return stream
@@ -298,9 +304,10 @@ def run(
         runner = compiled.runner_for(
             rule, schedule, beta, objective.scaling, objective.fit_intercept, batch_size
         )
-    kernel_rows = None
-    if runner is not None and not objective.streamed:
-        kernel_rows = compiled.rows_of(objective.rows)
+    if runner is not None:
+        kernel_batches = compiled.KernelBatches(
+            None if objective.streamed else compiled.rows_of(objective.rows)
+        )
     mean_weight = objective.mean_weight if runner is not None else 1.0
     # full batch on the statistics: whole runs of epochs compiled, stopping rules included
     # (the loop below still makes the last check, for its words)
@@ -371,14 +378,8 @@ def run(
                     if runner is not None:  # steps up to the next history entry, compiled
                         assert order is not None  # not full batch
                         recording = step % stride == 0
-                        if isinstance(order, np.ndarray):
-                            assert kernel_rows is not None
-                            rows_now, seen, at = kernel_rows, order, position
-                            count = min(per_epoch - position, stride - step % stride)
-                        else:  # one streamed batch at a time
-                            batch = next(order)
-                            rows_now = compiled.kernel_rows(batch.X, batch.y, batch.weight)
-                            seen, at, count = np.arange(len(batch.y)), 0, 1
+                        rows_now, seen, at, count = kernel_batches.next(order, position)
+                        count = min(count, per_epoch - position, stride - step % stride)
                         if last_step < math.inf:
                             count = min(count, int(last_step) - step)
                         new_theta, new_state, done, blown, first_loss, first_grad = runner.run(
@@ -399,6 +400,7 @@ def run(
                                 stride = recorder.stride
                         theta, opt_state = new_theta, new_state
                         step, position = step + done, position + done
+                        kernel_batches.taken(order, done)
                         if blown is not None:
                             raise diverged(step, blown)
                         if step >= last_step:
@@ -458,7 +460,7 @@ def run(
                     record_epoch_loss(loss)
     finally:  # a stream of batches holds a file open and a reading thread: end them
         if order is not None and not isinstance(order, np.ndarray):
-            order.close()  # type: ignore[attr-defined]
+            order.close()
     if stop.code == "diverged":
         raise diverged(step, loss)
     paused = stop.code == "max_steps"
