@@ -7,6 +7,7 @@ reason, its message and the final coefficients must agree to 1e-12 relative.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import warnings
@@ -261,3 +262,54 @@ def test_import_does_not_load_numba() -> None:
         check=True,
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_loss_level_stops_like_the_callback_it_stands_for() -> None:
+    """``LossBelow`` runs compiled and stops where the readable loop's callback does."""
+    X, y = _data(n=400, seed=12)
+    level = 1.2 * float(np.var(y - X @ np.linalg.lstsq(X, y, rcond=None)[0]))
+    options = {"optimizer": "gd", "lr": 0.05, "max_iter": 5000, "tol": 0}
+    a = gradfit.fit(X, y, callback=gradfit.train.LossBelow(level), **options)
+    with compiled.disabled():
+        b = gradfit.fit(X, y, callback=lambda p: p.loss <= level, **options)
+    assert a.stop.code == "callback"
+    _same(a, b)
+
+
+def test_fewest_steps_search_is_the_same_compiled() -> None:
+    from gradfit.data import ArraySource
+    from gradfit.data.datasets import load_dataset
+    from gradfit.model import Objective
+    from gradfit.surface import optimum
+    from gradfit.web.yardstick import Yardstick, fewest_steps
+
+    d = load_dataset("davis")
+    objective = Objective(ArraySource(d.X, d.y), scaling=True)
+    star, best = optimum(objective)
+    yardstick = Yardstick(star, best, objective.value_and_grad(np.zeros(2))[0])
+    fast = fewest_steps(objective, yardstick)
+    with compiled.disabled():
+        slow = fewest_steps(objective, yardstick)
+    assert fast == slow
+    assert fast["steps"] is not None
+
+
+def test_streamed_pause_mid_epoch_resumes_the_same(tmp_path: object) -> None:
+    pytest.importorskip("pyarrow")
+    X, y = _data(n=2000, seed=13)
+    path = tmp_path / "rows.csv"  # type: ignore[operator]
+    lines = ["a,b,c,d,y"] + [
+        ",".join(map(repr, [*x.tolist(), float(t)])) for x, t in zip(X, y, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    options = {"optimizer": "momentum", "lr": "auto", "batch_size": 16, "random_state": 5}
+    results = []
+    for readable in (False, True):
+        source = gradfit.open_source(path, target="y", shuffle_buffer=300)
+        with warnings.catch_warnings(), contextlib.ExitStack() as stack:
+            warnings.simplefilter("ignore")
+            if readable:
+                stack.enter_context(compiled.disabled())
+            paused = gradfit.fit(source, max_steps=77, **options)
+            results.append(gradfit.fit(source, warm_start=paused, max_iter=2, **options))
+    _same(*results)

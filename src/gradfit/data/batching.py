@@ -102,7 +102,7 @@ def streamed_blocks(
     >>> [len(b.y) for b in streamed_blocks(parts, 4, buffer=5, rng=None)]
     [4, 4, 1]
     >>> [len(b.y) for b in streamed_blocks(parts, 2, buffer=5, rng=np.random.default_rng(0))]
-    [6, 2, 1]
+    [6, 3]
     """
     size = max(buffer, batch_size) if rng is not None else batch_size
     pending: list[Batch] = []

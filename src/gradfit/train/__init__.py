@@ -1,6 +1,6 @@
 """How the descent runs: options, state, the loop, stopping, history, advice and sweeps."""
 
-from gradfit.train.events import Progress, StepRecord
+from gradfit.train.events import LossBelow, Progress, StepRecord
 from gradfit.train.fit import fit
 from gradfit.train.history import History, StopReason
 from gradfit.train.loop import resolve_schedule, run
@@ -14,6 +14,7 @@ __all__ = [
     "FitOptions",
     "FitResult",
     "History",
+    "LossBelow",
     "Progress",
     "StepRecord",
     "StopReason",

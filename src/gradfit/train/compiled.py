@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
@@ -349,6 +350,7 @@ class FullBatchRunner:
         last_step: float,
         stopping: Any,
         recorder: Any,
+        until_loss: float = -math.inf,
     ) -> FullBatchOutcome:
         _, pause, more = self._statuses
         theta, grad = theta.copy(), grad.copy()
@@ -358,9 +360,11 @@ class FullBatchRunner:
         adam_t, sched_t = state.adam_t, state.sched_t
         limits = stopping.limits()
         last = min(last_step, 2.0**62)
-        capacity = 64
+        # the first call holds the whole run when it is short (np.empty costs nothing
+        # until written); longer ones grow by 4x per call, up to 32 MiB of entries
+        most = max(1, 2**22 // d1)
+        capacity = min(max(int(stopping.max_iter) - epoch + 2, 1), 1024, most)
         while True:
-            capacity = min(capacity * 4, max(1, 2**22 // d1))
             encoded = self._encoded
             if encoded is None:  # a schedule of the user's own: its rates, one call per step
                 rates = np.array(
@@ -376,7 +380,8 @@ class FullBatchRunner:
             status, step, epoch, loss, entries, seen, counters, adam_t, sched_t = self._timed(
                 augmented, theta, grad, float(loss), self._code, self._hyper,
                 velocity, mu, nu, adam_t, tuple(encoded), sched_t, rates,
-                step, epoch, float(last), limits, stopping.counters, recorder.stride,
+                step, epoch, float(last), limits, float(until_loss), stopping.counters,
+                recorder.stride,
                 steps, thetas, losses, gnorms, epoch_losses,
             )  # fmt: skip
             stopping.counters = counters
@@ -390,6 +395,7 @@ class FullBatchRunner:
             recorder.add_epoch_losses(epoch_losses[:seen])
             if status != more:
                 break
+            capacity = min(capacity * 4, most)
         new_state = _pack(self.rule.name, _RuleState(velocity, mu, nu, adam_t, sched_t))
         return FullBatchOutcome(
             theta, new_state, grad, float(loss), int(step), int(epoch), status == pause

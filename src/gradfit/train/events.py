@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradfit.data.source import Batch
 
-__all__ = ["Progress", "StepRecord"]
+__all__ = ["LossBelow", "Progress", "StepRecord"]
 
 
 class Progress(NamedTuple):
@@ -19,6 +20,23 @@ class Progress(NamedTuple):
     loss: float
     grad_norm: float
     max_iter: int
+
+
+@dataclass(frozen=True)
+class LossBelow:
+    """A callback that stops a fit once its full-data loss is at most ``level``.
+
+    Being a value, not a function, it lets full-batch descent run compiled (the loop
+    knows what it asks); any other callback runs the readable loop.
+
+    >>> LossBelow(1.0)(Progress(3, 3, 0.5, 0.1, 100))
+    True
+    """
+
+    level: float
+
+    def __call__(self, progress: Progress) -> bool:
+        return progress.loss <= self.level
 
 
 class StepRecord(NamedTuple):

@@ -329,6 +329,7 @@ def full_batch_steps(
     epoch,
     last_step,
     limits,
+    until_loss,
     memory,
     stride,
     steps,
@@ -341,7 +342,8 @@ def full_batch_steps(
 
     ``limits`` is ``(blowup, patience, gtol, floor, loss_tol, loss_resolution,
     n_iter_no_change, max_iter)`` and ``memory`` ``(start_loss, previous, growing,
-    best, stalled)``: the numbers of ``Stopping`` (no held-out rows, no settling).
+    best, stalled)``: the numbers of ``Stopping`` (no held-out rows, no settling);
+    ``until_loss`` the level of a ``LossBelow`` callback (-inf: none).
     Stops *before* the check that would end the run (status ``CHECK``: the caller
     runs ``Stopping.check`` itself, for its words), after ``last_step`` (``PAUSE``),
     or when the record arrays are full (``MORE``). History entries every ``stride``
@@ -379,7 +381,7 @@ def full_batch_steps(
             else:
                 new_stalled = stalled + 1
                 stop = new_stalled >= n_iter_no_change
-        stop = stop or epoch >= max_iter
+        stop = stop or epoch >= max_iter or loss <= until_loss  # (the last: the callback's)
         if stop or entries == capacity or seen == epoch_losses.shape[0]:
             memory = (start_loss, previous, growing, best, stalled)
             return (

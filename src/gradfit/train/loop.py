@@ -39,7 +39,7 @@ from gradfit.optim.registry import UpdateRule
 from gradfit.optim.schedules import Schedule, as_schedule, check_lr
 from gradfit.train import compiled
 from gradfit.train.advice import auto_rate, divergence_error
-from gradfit.train.events import Progress, StepRecord
+from gradfit.train.events import LossBelow, Progress, StepRecord
 from gradfit.train.history import Recorder, StopReason
 from gradfit.train.options import FitOptions
 from gradfit.train.result import FitResult, TrainingReport
@@ -312,7 +312,10 @@ def run(
     # full batch on the statistics: whole runs of epochs compiled, stopping rules included
     # (the loop below still makes the last check, for its words)
     full_runner = None
-    observed = on_step is not None or callback is not None or held_out is not None
+    # (a LossBelow callback is a level the compiled loop checks itself)
+    until_loss = callback.level if isinstance(callback, LossBelow) else -math.inf
+    observed = on_step is not None or held_out is not None
+    observed = observed or (callback is not None and not isinstance(callback, LossBelow))
     if full and objective.path == "stats" and not (exact or settle or observed):
         full_runner = compiled.full_batch_runner_for(rule, schedule, beta)
     batch_value_and_grad = objective.batch_value_and_grad
@@ -346,6 +349,7 @@ def run(
                             last_step,
                             stopping,
                             recorder,
+                            until_loss,
                         )
                         theta, opt_state, grad = outcome.theta, outcome.opt_state, outcome.grad
                         loss, step, epoch = outcome.loss, outcome.step, outcome.epoch

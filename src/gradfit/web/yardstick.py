@@ -14,7 +14,7 @@ import numpy as np
 
 from gradfit.model import Objective
 from gradfit.surface import optimum
-from gradfit.train import FitOptions, History, Progress, sweep
+from gradfit.train import FitOptions, History, LossBelow, sweep
 
 __all__ = ["SEARCH_MAX_STEPS", "SUCCESS_TOL", "Yardstick", "fewest_steps"]
 
@@ -58,9 +58,14 @@ class Yardstick:
         """How far above the minimum a loss may be and still count as reaching it."""
         return SUCCESS_TOL * max(self.start_loss - self.best_loss, 1e-300)
 
+    @property
+    def loss_level(self) -> float:
+        """The loss at and below which a descent counts as at the minimum."""
+        return self.best_loss + self.allowed_excess
+
     def reached(self, loss: float) -> bool:
         """Whether ``loss`` counts as the minimum."""
-        return loss - self.best_loss <= self.allowed_excess
+        return loss <= self.loss_level
 
     def first_success(self, objective: Objective, history: History) -> int | None:
         """The first recorded step whose parameters reach the minimum (None: none does).
@@ -69,7 +74,7 @@ class Yardstick:
         middle of a request for many steps is found at its own step.
         """
         losses = objective.loss_at(history.theta)
-        reached = np.flatnonzero(losses - self.best_loss <= self.allowed_excess)
+        reached = np.flatnonzero(losses <= self.loss_level)
         return int(history.step[reached[0]]) if reached.size else None
 
 
@@ -89,10 +94,8 @@ def fewest_steps(objective: Objective, yardstick: Yardstick) -> dict[str, Any]:
         max_iter=SEARCH_MAX_STEPS, tol=0.0, gtol=0.0, history_stride=SEARCH_MAX_STEPS
     )
 
-    def reached(progress: Progress) -> bool:
-        return yardstick.reached(progress.loss)
-
-    points = sweep(objective, rates, options, until=reached)
+    # the yardstick as a loss level: full-batch runs stay compiled
+    points = sweep(objective, rates, options, until=LossBelow(yardstick.loss_level))
     succeeded = [
         (p.result.n_steps, p.lr)
         for p in points
