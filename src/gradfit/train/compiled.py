@@ -50,6 +50,7 @@ from gradfit.optim.transforms import ScaleByAdamState, ScaleByScheduleState, Tra
 
 __all__ = [
     "BatchRunner",
+    "BatchSteps",
     "KernelBatches",
     "compile_seconds",
     "disabled",
@@ -274,13 +275,14 @@ class BatchRunner:
         order: np.ndarray,
         position: int,
         count: int,
+        step: int,
+        stride: int,
         mean_weight: float,
         blowup: float,
         anchor: np.ndarray | None,
         anchor_grad: np.ndarray | None,
-    ) -> tuple[np.ndarray, Any, int, float | None, float, np.ndarray]:
-        """Returns ``(theta, opt_state, steps done, loss of the batch that blew up (None:
-        none did), first step's batch loss, first step's batch gradient)``."""
+    ) -> BatchSteps:
+        """``count`` steps from step ``step``; history entries every ``stride`` steps."""
         d1 = theta.shape[0]
         new_theta = theta.copy()
         state = _unpack(self.rule.name, opt_state, d1)
@@ -291,9 +293,12 @@ class BatchRunner:
             encoded = _Schedule(4, 0.0, 0.0, 1.0)
         else:
             rates = _NO_RATES
-        first_grad = np.empty(d1)
+        capacity = count // stride + 2
+        steps = np.empty(capacity, dtype=np.int64)
+        thetas = np.empty((capacity, d1))
+        losses, gnorms = np.empty(capacity), np.empty(capacity)
         control = self._control and anchor is not None
-        done, status, stop_loss, first_loss, sched_t, adam_t = _call(self._kernel, (
+        done, status, stop_loss, entries, sched_t, adam_t = _call(self._kernel, (
             rows.X, rows.data, rows.indices, rows.indptr, rows.y, rows.weight,
             order, position, count, self._batch_size,
             self._mean, self._inv_scale, self._intercept, float(mean_weight),
@@ -301,11 +306,34 @@ class BatchRunner:
             state.velocity, state.mu, state.nu, state.adam_t,
             tuple(encoded), state.sched_t, rates,
             anchor if control else None, anchor_grad if control else None,
-            float(blowup), first_grad,
+            float(blowup), step, stride, steps, thetas, losses, gnorms,
         ))  # fmt: skip
         new_state = _pack(self.rule.name, state._replace(adam_t=adam_t, sched_t=sched_t))
-        blown = float(stop_loss) if status else None
-        return new_theta, new_state, int(done), blown, float(first_loss), first_grad
+        return BatchSteps(
+            new_theta,
+            new_state,
+            int(done),
+            float(stop_loss) if status else None,
+            steps[:entries],
+            thetas[:entries],
+            losses[:entries],
+            gnorms[:entries],
+        )
+
+
+class BatchSteps(NamedTuple):
+    """What a run of compiled steps did: the parameters and rule state after it, the
+    steps taken, the loss of a batch that blew up (None: none did), and the history
+    entries it recorded."""
+
+    theta: np.ndarray
+    opt_state: Any
+    done: int
+    blown: float | None
+    steps: np.ndarray
+    thetas: np.ndarray
+    losses: np.ndarray
+    gnorms: np.ndarray
 
 
 class FullBatchOutcome(NamedTuple):

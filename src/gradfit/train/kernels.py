@@ -179,8 +179,14 @@ def _batch_grad(
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t):
-    """One update of ``theta`` by ``rule`` (optim/transforms.py, written per coordinate)."""
+def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t, powers):
+    """One update of ``theta`` by ``rule`` (optim/transforms.py, written per coordinate).
+
+    ``powers`` is ``(b1^t, b2^t)`` for Adam's step count ``t``, carried from step to
+    step by one product each (a power per step would cost as much as the rest of a
+    step; the two differ by rounding, about ``t`` ulps of a number below 1). Returns
+    Adam's new count and powers.
+    """
     n = theta.shape[0]
     factor = -lr
     if rule == GD:
@@ -193,10 +199,11 @@ def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t):
             u = grad[j] + beta * v if rule == NESTEROV else v
             theta[j] = theta[j] + u * factor
     else:  # Adam
-        t = adam_t + 1
+        adam_t += 1
+        powers = (powers[0] * beta, powers[1] * b2)
         # the bias corrections' divisions as products (rounding-level changes)
-        r1 = 1.0 / (1 - beta**t)
-        r2 = 1.0 / (1 - b2**t)
+        r1 = 1.0 / (1 - powers[0])
+        r2 = 1.0 / (1 - powers[1])
         for j in range(n):
             m = beta * mu[j] + (1 - beta) * grad[j]
             v = b2 * nu[j] + (1 - b2) * grad[j] * grad[j]
@@ -204,8 +211,7 @@ def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t):
             nu[j] = v
             u = (m * r1) / (math.sqrt(v * r2) + eps)
             theta[j] = theta[j] + u * factor
-        adam_t = t
-    return adam_t
+    return adam_t, powers
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -237,18 +243,24 @@ def batch_steps(
     anchor,
     anchor_grad,
     blowup,
-    first_grad,
+    step,
+    stride,
+    steps,
+    thetas,
+    losses,
+    gnorms,
 ):
     """``count`` steps on the batches ``position, position + 1, ...`` of ``order``.
 
-    The rows as ``_batch_grad`` takes them.
-    ``hyper`` is ``(beta, b2, eps)``, ``schedule`` ``(kind, lr, a, b)``; ``anchor``
-    (None: no control variate) and its full gradient ``anchor_grad`` give SVRG's
-    correction. Updates ``theta`` and the rule's state in place. Returns ``(steps
-    done, status, loss that ended it, first step's batch loss, schedule's t, Adam's
-    t)``; the first step's (corrected) batch gradient is left in ``first_grad``.
-    ``status`` is ``BLOWUP`` when a batch's loss reached ``blowup`` (that step is
-    not taken).
+    The rows as ``_batch_grad`` takes them. ``hyper`` is ``(beta, b2, eps)``,
+    ``schedule`` ``(kind, lr, a, b)``; ``anchor`` (None: no control variate) and its
+    full gradient ``anchor_grad`` give SVRG's correction. Updates ``theta`` and the
+    rule's state in place. The first step is step ``step`` of the run: a step whose
+    number is a multiple of ``stride`` is recorded (its number, the parameters before
+    it, its batch's loss and gradient norm) in ``steps``, ``thetas``, ``losses``,
+    ``gnorms``. Returns ``(steps done, status, loss that ended it, entries recorded,
+    schedule's t, Adam's t)``; ``status`` is ``BLOWUP`` when a batch's loss reached
+    ``blowup`` (that step is not taken).
     """
     n = order.shape[0]
     d1 = theta.shape[0]
@@ -257,7 +269,8 @@ def batch_steps(
     grad = np.empty(d1)
     other = np.empty(d1)
     wb = np.empty(d1)
-    first_loss = math.nan
+    powers = (beta**adam_t, b2**adam_t)
+    entries = 0
     for s in range(count):
         start = (position + s) * batch_size
         stop = min(start + batch_size, n)
@@ -267,7 +280,7 @@ def batch_steps(
             mean, inv_scale, intercept, total, wb, grad,
         )  # fmt: skip
         if not loss < blowup:
-            return s, BLOWUP, loss, first_loss, sched_t, adam_t
+            return s, BLOWUP, loss, entries, sched_t, adam_t
         if anchor is not None:
             _batch_grad(
                 anchor, X, data, indices, indptr, y, weight, order, start, stop,
@@ -277,14 +290,21 @@ def batch_steps(
                 grad[j] = grad[j] - other[j]
             for j in range(d1):
                 grad[j] += anchor_grad[j]
-        if s == 0:
-            first_loss = loss
+        if (step + s) % stride == 0:
+            steps[entries] = step + s
+            gsum = 0.0
             for j in range(d1):
-                first_grad[j] = grad[j]
+                thetas[entries, j] = theta[j]
+                gsum += grad[j] * grad[j]
+            losses[entries] = loss
+            gnorms[entries] = math.sqrt(gsum)
+            entries += 1
         rate = _rate(kind, lr, a, b, sched_t, rates, s)
         sched_t += 1
-        adam_t = _apply_rule(rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t)
-    return count, DONE, math.nan, first_loss, sched_t, adam_t
+        adam_t, powers = _apply_rule(
+            rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers
+        )
+    return count, DONE, math.nan, entries, sched_t, adam_t
 
 
 # what a run of full-batch steps ended with (besides BLOWUP)
@@ -359,6 +379,7 @@ def full_batch_steps(
     kind, lr, a, b = schedule
     d1 = theta.shape[0]
     u = np.ones(d1 + 1)
+    powers = (beta**adam_t, b2**adam_t)
     sched_start = sched_t
     entries = 0
     seen = 0
@@ -405,7 +426,9 @@ def full_batch_steps(
             entries += 1
         rate = _rate(kind, lr, a, b, sched_t, rates, sched_t - sched_start)
         sched_t += 1
-        adam_t = _apply_rule(rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t)
+        adam_t, powers = _apply_rule(
+            rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers
+        )
         step += 1
         if step >= last_step:
             memory = (start_loss, previous, growing, best, stalled)

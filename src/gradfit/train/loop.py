@@ -379,34 +379,42 @@ def run(
                         if control:
                             anchor, anchor_grad = theta, grad
                 while position < per_epoch:
-                    if runner is not None:  # steps up to the next history entry, compiled
+                    if runner is not None:  # the rest of the epoch, compiled
                         assert order is not None  # not full batch
-                        recording = step % stride == 0
                         rows_now, seen, at, count = kernel_batches.next(order, position)
-                        count = min(count, per_epoch - position, stride - step % stride)
+                        count = min(count, per_epoch - position)
+                        if bounded:  # thinning may double the stride at an entry
+                            count = min(count, stride - step % stride)
                         if last_step < math.inf:
                             count = min(count, int(last_step) - step)
-                        new_theta, new_state, done, blown, first_loss, first_grad = runner.run(
+                        ran = runner.run(
                             theta,
                             opt_state,
                             rows_now,
                             seen,
                             at,
                             count,
+                            step,
+                            stride,
                             mean_weight,
                             batch_blowup,
                             anchor if control else None,
                             anchor_grad,
                         )
-                        if recording and done:
-                            record(step, epoch, theta, first_loss, norm(first_grad))
-                            if bounded:
-                                stride = recorder.stride
-                        theta, opt_state = new_theta, new_state
-                        step, position = step + done, position + done
-                        kernel_batches.taken(order, done)
-                        if blown is not None:
-                            raise diverged(step, blown)
+                        recorder.add_many(
+                            ran.steps,
+                            np.full(len(ran.steps), epoch),
+                            ran.thetas,
+                            ran.losses,
+                            ran.gnorms,
+                        )
+                        if bounded:
+                            stride = recorder.stride
+                        theta, opt_state = ran.theta, ran.opt_state
+                        step, position = step + ran.done, position + ran.done
+                        kernel_batches.taken(order, ran.done)
+                        if ran.blown is not None:
+                            raise diverged(step, ran.blown)
                         if step >= last_step:
                             stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
                             break
