@@ -7,7 +7,6 @@ reason, its message and the final coefficients must agree to 1e-12 relative.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import warnings
@@ -37,15 +36,11 @@ def _data(n: int = 240, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 def _both(X: object, y: object, **options: object) -> tuple[object, object]:
     """The fit compiled and on the readable path (or the errors they raise)."""
     out = []
-    for readable in (False, True):
-        with warnings.catch_warnings():
+    for path in (compiled.forced, compiled.disabled):
+        with warnings.catch_warnings(), path():
             warnings.simplefilter("ignore")
             try:
-                if readable:
-                    with compiled.disabled():
-                        out.append(gradfit.fit(X, y, **options))
-                else:
-                    out.append(gradfit.fit(X, y, **options))
+                out.append(gradfit.fit(X, y, **options))
             except DivergenceError as error:
                 out.append(error)
     return out[0], out[1]
@@ -194,8 +189,9 @@ def test_pause_and_resume(batch_size: int | None) -> None:
     options = {"optimizer": "momentum", "lr": "auto", "batch_size": batch_size, "random_state": 3}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # stopped short (by design)
-        paused = gradfit.fit(X, y, max_steps=37, **options)
-        done = gradfit.fit(X, y, warm_start=paused, max_iter=6, **options)
+        with compiled.forced():
+            paused = gradfit.fit(X, y, max_steps=37, **options)
+            done = gradfit.fit(X, y, warm_start=paused, max_iter=6, **options)
         with compiled.disabled():
             paused_r = gradfit.fit(X, y, max_steps=37, **options)
             done_r = gradfit.fit(X, y, warm_start=paused_r, max_iter=6, **options)
@@ -233,7 +229,7 @@ def test_on_step_runs_the_readable_path() -> None:
 
 def test_compile_time_is_reported() -> None:
     X, y = _data(n=60, seed=11)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), compiled.forced():
         warnings.simplefilter("ignore")
         gradfit.fit(X, y, lr="auto", batch_size=4, max_iter=1, tol=0)
     seconds = compiled.compile_seconds()
@@ -269,7 +265,8 @@ def test_a_loss_level_stops_like_the_callback_it_stands_for() -> None:
     X, y = _data(n=400, seed=12)
     level = 1.2 * float(np.var(y - X @ np.linalg.lstsq(X, y, rcond=None)[0]))
     options = {"optimizer": "gd", "lr": 0.05, "max_iter": 5000, "tol": 0}
-    a = gradfit.fit(X, y, callback=gradfit.train.LossBelow(level), **options)
+    with compiled.forced():
+        a = gradfit.fit(X, y, callback=gradfit.train.LossBelow(level), **options)
     with compiled.disabled():
         b = gradfit.fit(X, y, callback=lambda p: p.loss <= level, **options)
     assert a.stop.code == "callback"
@@ -287,7 +284,8 @@ def test_fewest_steps_search_is_the_same_compiled() -> None:
     objective = Objective(ArraySource(d.X, d.y), scaling=True)
     star, best = optimum(objective)
     yardstick = Yardstick(star, best, objective.value_and_grad(np.zeros(2))[0])
-    fast = fewest_steps(objective, yardstick)
+    with compiled.forced():
+        fast = fewest_steps(objective, yardstick)
     with compiled.disabled():
         slow = fewest_steps(objective, yardstick)
     assert fast == slow
@@ -304,12 +302,22 @@ def test_streamed_pause_mid_epoch_resumes_the_same(tmp_path: object) -> None:
     path.write_text("\n".join(lines) + "\n")
     options = {"optimizer": "momentum", "lr": "auto", "batch_size": 16, "random_state": 5}
     results = []
-    for readable in (False, True):
+    for path_of in (compiled.forced, compiled.disabled):
         source = gradfit.open_source(path, target="y", shuffle_buffer=300)
-        with warnings.catch_warnings(), contextlib.ExitStack() as stack:
+        with warnings.catch_warnings(), path_of():
             warnings.simplefilter("ignore")
-            if readable:
-                stack.enter_context(compiled.disabled())
             paused = gradfit.fit(source, max_steps=77, **options)
             results.append(gradfit.fit(source, warm_start=paused, max_iter=2, **options))
     _same(*results)
+
+
+def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADFIT_COMPILED", "maybe")
+    with pytest.raises(gradfit.InvalidInputError, match="GRADFIT_COMPILED='maybe'"):
+        compiled.mode()
+    monkeypatch.setenv("GRADFIT_COMPILED", " Off ")
+    assert compiled.mode() == "off"
+    monkeypatch.setenv("GRADFIT_COMPILED", "1")
+    with compiled.disabled():
+        assert compiled.mode() == "off"
+    assert compiled.mode() == "on"

@@ -70,7 +70,11 @@ exit status:
   {EXIT_STOPPED_SHORT}    the fit stopped short of the least-squares solution: the results are
        printed, and a warning line on stderr says how far it got and what to change
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
-  {EXIT_PIPE_CLOSED}  the output was closed before it was all written (gradfit ... | head)"""
+  {EXIT_PIPE_CLOSED}  the output was closed before it was all written (gradfit ... | head)
+
+environment:
+  GRADFIT_COMPILED  1 (default): compiled steps where numba is installed (loading them
+                    costs about 0.5 s a process); 0: the readable loop"""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -89,7 +89,9 @@ def _fit_args(p: argparse.ArgumentParser, line_search: bool = True) -> None:
             kwargs["type"] = _typed(name, interval)
         else:
             kwargs["choices"] = [a for a in option.accepts if isinstance(a, str)]
-        p.add_argument(flag, **kwargs)
+        # the option's own name is a spelling too (--seed and --random-state)
+        spelled = "--" + name.replace("_", "-")
+        p.add_argument(flag, *([spelled] if spelled != flag else []), **kwargs)
 
 
 def _bool_flag(flag: str) -> str:

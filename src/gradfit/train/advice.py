@@ -83,8 +83,9 @@ def divergence_error(
                 f"(L = {L:.3g})."
             )
         else:
+            rows = "single rows" if batch_size == 1 else f"batches of {batch_size} rows"
             message += (
-                f" For batches of {batch_size} rows, rates below about {stable:.3g}{which} "
+                f" For {rows}, rates below about {stable:.3g}{which} "
                 f"are usually stable (from L_b = {L:.3g}: a guide for stochastic steps, "
                 "not a bound)."
             )

@@ -1,24 +1,28 @@
-"""Compiled epochs: the loop's batches run in machine code when numba is installed.
+"""Compiled steps: the loop's batches and full-batch runs in machine code (numba).
 
-The readable loop (``train/loop.py``) stays the reference: it is used whenever the
-compiled path does not apply (a rule or schedule of the user's own, ``on_step``,
-numba missing, ``GRADFIT_COMPILED=0``), and the tests hold the two to 1e-12 step
-for step. The compiled path changes *how* a run of steps between two history
-entries is computed, nothing else: the loop still records the history at its stride,
-checks the stopping rules at epoch boundaries and diagnoses divergence.
+The readable loop (``train/loop.py``) stays the reference: it runs whenever the
+compiled steps do not apply (a rule or schedule of the user's own, ``on_step``, a
+callback other than ``LossBelow``, numba missing) and the tests hold the two to 1e-12,
+step for step. Compiled steps change *how* steps are computed, nothing else: the
+history at its stride, the stopping rules and the divergence diagnosis are the loop's.
 
-``import gradfit`` never imports numba: the kernels are compiled on first use (a
-few seconds, once per machine: numba caches them on disk) and ``compile_seconds()``
-reports what that cost in this process.
+``import gradfit`` never imports numba: the first compiled run of a process loads the
+kernels (about half a second, from numba's disk cache; the first time on a machine
+each combination of rows, weights, scaling and rule kind used compiles in 1 to 2 s),
+and ``compile_seconds()`` reports what that cost. ``GRADFIT_COMPILED=0`` (or
+``disabled()`` in a block) runs the readable loop: for many short fits in fresh
+processes, where loading would cost more than it saves.
 
 Examples
 --------
 >>> import gradfit
 >>> from gradfit.train import compiled
 >>> d = gradfit.make_article_b(2000)
->>> a = gradfit.fit(d.X, d.y, lr=0.01, batch_size=32, max_iter=3, tol=0, random_state=0)
+>>> options = dict(lr=0.01, batch_size=32, max_iter=3, tol=0, random_state=0)
+>>> with compiled.forced():
+...     a = gradfit.fit(d.X, d.y, **options)
 >>> with compiled.disabled():
-...     b = gradfit.fit(d.X, d.y, lr=0.01, batch_size=32, max_iter=3, tol=0, random_state=0)
+...     b = gradfit.fit(d.X, d.y, **options)
 >>> bool(abs(a.w - b.w).max() < 1e-12 * abs(b.w).max())
 True
 """
@@ -38,6 +42,7 @@ import numpy as np
 
 from gradfit.data.scaling import Scaling
 from gradfit.data.validation import is_sparse
+from gradfit.exceptions import InvalidInputError
 from gradfit.optim.registry import RULES, UpdateRule
 from gradfit.optim.schedules import (
     Schedule,
@@ -51,13 +56,15 @@ from gradfit.optim.transforms import ScaleByAdamState, ScaleByScheduleState, Tra
 __all__ = [
     "BatchRunner",
     "BatchSteps",
+    "CompiledRun",
     "KernelBatches",
     "compile_seconds",
     "disabled",
+    "forced",
     "is_available",
     "kernel_rows",
+    "mode",
     "rows_of",
-    "runner_for",
 ]
 
 _RULE_CODES = {"gd": 0, "svrg": 0, "momentum": 1, "nesterov": 2, "adam": 3}
@@ -84,10 +91,30 @@ def _kernel_module() -> Any:
     return _kernels or None
 
 
+_MODES = dict.fromkeys(("0", "false", "no", "off", "never"), "off")
+_MODES |= dict.fromkeys(("1", "true", "yes", "on", "always"), "on")
+
+
+def mode() -> str:
+    """'on' (the default: compiled steps wherever they apply) or 'off' (the readable
+    loop): from ``disabled()``/``forced()`` in this thread, else the environment
+    variable ``GRADFIT_COMPILED`` (1 or 0)."""
+    chosen = getattr(_switch, "mode", None)
+    if chosen is not None:
+        return str(chosen)
+    value = os.environ.get("GRADFIT_COMPILED", "1").strip().lower()
+    if value not in _MODES:
+        raise InvalidInputError(
+            f"GRADFIT_COMPILED={value!r} is not a setting: use 1 (compiled steps, the "
+            "default) or 0 (the readable loop)"
+        )
+    return _MODES[value]
+
+
 def is_available() -> bool:
-    """Whether compiled epochs run here: numba installed and not switched off (by
-    ``GRADFIT_COMPILED=0`` or ``disabled()``). Does not compile anything."""
-    if getattr(_switch, "off", False) or os.environ.get("GRADFIT_COMPILED", "1") == "0":
+    """Whether compiled steps can run here: numba installed and ``mode()`` not 'off'.
+    Compiles nothing."""
+    if mode() == "off":
         return False
     if _kernels is not None:
         return bool(_kernels)
@@ -103,14 +130,24 @@ def compile_seconds() -> float | None:
 
 
 @contextlib.contextmanager
-def disabled() -> Iterator[None]:
-    """Run the readable Python path inside this block (in this thread)."""
-    before = getattr(_switch, "off", False)
-    _switch.off = True
+def _mode(value: str) -> Iterator[None]:
+    before = getattr(_switch, "mode", None)
+    _switch.mode = value
     try:
         yield
     finally:
-        _switch.off = before
+        _switch.mode = before
+
+
+def disabled() -> contextlib.AbstractContextManager[None]:
+    """Run the readable loop inside this block (in this thread)."""
+    return _mode("off")
+
+
+def forced() -> contextlib.AbstractContextManager[None]:
+    """Run compiled steps inside this block whatever ``GRADFIT_COMPILED`` says (in this
+    thread; the tests' way to compare the two paths)."""
+    return _mode("on")
 
 
 class _Schedule(NamedTuple):
@@ -444,34 +481,42 @@ def _call(kernel: Any, args: tuple[Any, ...]) -> Any:
     return out
 
 
-def full_batch_runner_for(
-    rule: UpdateRule, schedule: Schedule | None, beta: float
-) -> FullBatchRunner | None:
-    """A compiled full-batch runner for this fit, or None where only the readable path
-    applies."""
-    kernels = _usable(rule, schedule)
-    return None if kernels is None else FullBatchRunner(kernels, rule, schedule, beta)  # type: ignore[arg-type]
+def _usable(rule: UpdateRule, schedule: Schedule | None) -> bool:
+    """Whether the kernels know this rule and schedule (the built-in ones)."""
+    return schedule is not None and rule.name in _RULE_CODES and RULES.get(rule.name) is rule
 
 
-def _usable(rule: UpdateRule, schedule: Schedule | None) -> Any:
-    """The kernels, if they can run this rule and schedule here (else None)."""
-    if schedule is None or rule.name not in _RULE_CODES or RULES.get(rule.name) is not rule:
-        return None
-    if not is_available():
-        return None
-    return _kernel_module()
+class CompiledRun:
+    """The compiled runners one run of the loop uses (None where they do not apply):
+    ``batch_runner`` (mini-batch and per-sample steps, with ``kernel_batches`` and
+    ``mean_weight``) and ``full_runner`` (full-batch runs on the statistics)."""
 
-
-def runner_for(
-    rule: UpdateRule,
-    schedule: Schedule | None,
-    beta: float,
-    scaling: Scaling,
-    fit_intercept: bool,
-    batch_size: int,
-) -> BatchRunner | None:
-    """A compiled runner for this fit, or None where only the readable path applies."""
-    kernels = _usable(rule, schedule)
-    if kernels is None:
-        return None
-    return BatchRunner(kernels, rule, schedule, beta, scaling, fit_intercept, batch_size)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        objective: Any,
+        rule: UpdateRule,
+        schedule: Schedule | None,
+        beta: float,
+        batch_size: int,
+        *,
+        batches: bool,
+        full: bool,
+    ) -> None:
+        self.batch_runner: BatchRunner | None = None
+        self.full_runner: FullBatchRunner | None = None
+        self.kernel_batches: KernelBatches | None = None
+        self.mean_weight = 1.0
+        if not ((batches or full) and _usable(rule, schedule) and is_available()):
+            return
+        kernels = _kernel_module()
+        if kernels is None:
+            return
+        assert schedule is not None  # _usable
+        if full:
+            self.full_runner = FullBatchRunner(kernels, rule, schedule, beta)
+            return
+        self.batch_runner = BatchRunner(
+            kernels, rule, schedule, beta, objective.scaling, objective.fit_intercept, batch_size
+        )
+        self.kernel_batches = KernelBatches(None if objective.streamed else rows_of(objective.rows))
+        self.mean_weight = objective.mean_weight

@@ -2,7 +2,7 @@
 
 Imported only by ``gradfit.train.compiled``, and only when numba is installed: the
 kernels are compiled on first use and cached on disk (``cache=True``), so later
-processes load them in milliseconds.
+processes load them in about half a second.
 
 Each kernel is the readable loop's inner part written with scalar loops:
 
@@ -178,14 +178,26 @@ def _batch_grad(
     return loss / total
 
 
+@njit(cache=True, nogil=True)
+def _power(b, t):
+    """``b^t`` as ``t`` products, as Adam's steps carry it: the same number however a
+    run is cut into calls (pausing and resuming changes no bit); it reaches 0 within
+    a million products for b <= 0.999."""
+    p = 1.0
+    for _ in range(t):
+        p *= b
+        if p == 0.0:
+            break
+    return p
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t, powers):
     """One update of ``theta`` by ``rule`` (optim/transforms.py, written per coordinate).
 
     ``powers`` is ``(b1^t, b2^t)`` for Adam's step count ``t``, carried from step to
-    step by one product each (a power per step would cost as much as the rest of a
-    step; the two differ by rounding, about ``t`` ulps of a number below 1). Returns
-    Adam's new count and powers.
+    step by one product each (``_power``: a power per step would cost as much as the
+    rest of a step). Returns Adam's new count and powers.
     """
     n = theta.shape[0]
     factor = -lr
@@ -269,7 +281,7 @@ def batch_steps(
     grad = np.empty(d1)
     other = np.empty(d1)
     wb = np.empty(d1)
-    powers = (beta**adam_t, b2**adam_t)
+    powers = (_power(beta, adam_t), _power(b2, adam_t))
     entries = 0
     for s in range(count):
         start = (position + s) * batch_size
@@ -379,7 +391,7 @@ def full_batch_steps(
     kind, lr, a, b = schedule
     d1 = theta.shape[0]
     u = np.ones(d1 + 1)
-    powers = (beta**adam_t, b2**adam_t)
+    powers = (_power(beta, adam_t), _power(b2, adam_t))
     sched_start = sched_t
     entries = 0
     seen = 0

@@ -297,27 +297,23 @@ def run(
 
     max_steps = options.max_steps
     last_step = math.inf if max_steps is None else step + max_steps
-    # batches in machine code when numba is at hand (the same numbers, see compiled.py);
-    # a front end that watches every step (on_step) sees this readable loop's
-    runner = None
-    if not full and on_step is None:
-        runner = compiled.runner_for(
-            rule, schedule, beta, objective.scaling, objective.fit_intercept, batch_size
-        )
-    if runner is not None:
-        kernel_batches = compiled.KernelBatches(
-            None if objective.streamed else compiled.rows_of(objective.rows)
-        )
-    mean_weight = objective.mean_weight if runner is not None else 1.0
-    # full batch on the statistics: whole runs of epochs compiled, stopping rules included
-    # (the loop below still makes the last check, for its words)
-    full_runner = None
-    # (a LossBelow callback is a level the compiled loop checks itself)
+    # steps in machine code where numba is at hand (the same numbers, see compiled.py); a
+    # front end that watches every step (on_step) sees this readable loop's. Full batch
+    # on the statistics runs whole runs of epochs compiled, stopping rules included (the
+    # loop below still makes the last check, for its words); a LossBelow callback is a
+    # level the compiled loop checks itself.
     until_loss = callback.level if isinstance(callback, LossBelow) else -math.inf
     observed = on_step is not None or held_out is not None
     observed = observed or (callback is not None and not isinstance(callback, LossBelow))
-    if full and objective.path == "stats" and not (exact or settle or observed):
-        full_runner = compiled.full_batch_runner_for(rule, schedule, beta)
+    fast = compiled.CompiledRun(
+        objective,
+        rule,
+        schedule,
+        beta,
+        batch_size,
+        batches=not full and on_step is None,
+        full=full and objective.path == "stats" and not (exact or settle or observed),
+    )
     batch_value_and_grad = objective.batch_value_and_grad
     # A batch's loss estimates the full loss; one row may weigh up to n/batch_size times more.
     batch_blowup = stopping.blowup * n / batch_size
@@ -337,8 +333,8 @@ def run(
         with np.errstate(over="ignore", invalid="ignore"):
             while stop is None:
                 if position == 0:  # an epoch boundary: check, then start the next pass
-                    if full_runner is not None:
-                        outcome = full_runner.run(
+                    if fast.full_runner is not None:
+                        outcome = fast.full_runner.run(
                             objective.quadratic().augmented,
                             theta,
                             opt_state,
@@ -379,7 +375,8 @@ def run(
                         if control:
                             anchor, anchor_grad = theta, grad
                 while position < per_epoch:
-                    if runner is not None:  # the rest of the epoch, compiled
+                    runner, kernel_batches = fast.batch_runner, fast.kernel_batches
+                    if runner is not None and kernel_batches is not None:  # compiled steps
                         assert order is not None  # not full batch
                         rows_now, seen, at, count = kernel_batches.next(order, position)
                         count = min(count, per_epoch - position)
@@ -396,7 +393,7 @@ def run(
                             count,
                             step,
                             stride,
-                            mean_weight,
+                            fast.mean_weight,
                             batch_blowup,
                             anchor if control else None,
                             anchor_grad,
