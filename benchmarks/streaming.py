@@ -288,7 +288,7 @@ def measure_file(
     out.append(
         result_row(
             kind,
-            f"`gradfit fit DATA --target y --batch-size 32 --max-iter {EPOCHS}` "
+            f"`gradfit fit DATA --target y {' '.join(MINIBATCH)}` "
             f"(rows/s: {EPOCHS} epochs of rows descended; {EPOCHS + 1} passes read)",
             minibatch,
             data,

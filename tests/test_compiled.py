@@ -7,6 +7,7 @@ reason, its message and the final coefficients must agree to 1e-12 relative.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import warnings
@@ -20,7 +21,9 @@ from gradfit.exceptions import DivergenceError
 from gradfit.optim import exponential_decay, inverse_scaling, step_decay
 from gradfit.train import compiled
 
-pytestmark = pytest.mark.skipif(not compiled.is_available(), reason="numba is not installed")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None, reason="numba is not installed"
+)
 
 RTOL = 1e-12
 
@@ -37,12 +40,15 @@ def _both(X: object, y: object, **options: object) -> tuple[object, object]:
     """The fit compiled and on the readable path (or the errors they raise)."""
     out = []
     for path in (compiled.forced, compiled.disabled):
+        calls = compiled.kernel_calls
         with warnings.catch_warnings(), path():
             warnings.simplefilter("ignore")
             try:
                 out.append(gradfit.fit(X, y, **options))
             except DivergenceError as error:
                 out.append(error)
+        ran = compiled.kernel_calls > calls
+        assert ran == (path is compiled.forced)  # compiled steps ran, or none did
     return out[0], out[1]
 
 
@@ -163,16 +169,31 @@ def test_schedules(schedule: object, batch_size: int | None) -> None:
         {"optimizer": "gd", "lr": 0.3, "loss_tol": 1e-3},
         {"optimizer": "gd", "lr": 0.01, "max_history": 17, "max_iter": 90, "tol": 0},
         {"optimizer": "gd", "lr": "auto", "fit_intercept": False},
+        {"optimizer": "momentum", "lr": lambda t: 0.3 / (1 + 0.001 * t), "max_iter": 40},
     ],
-    ids=["gd", "momentum", "nesterov", "adam", "raw", "loss_tol", "max_history", "origin"],
+    ids=[
+        "gd",
+        "momentum",
+        "nesterov",
+        "adam",
+        "raw",
+        "loss_tol",
+        "max_history",
+        "origin",
+        "rate function",
+    ],
 )
 def test_full_batch_step_for_step(options: dict[str, object]) -> None:
     X, y = _data(n=500, seed=6)
-    if options.get("fit_intercept") is False:  # through the origin: offsets would make it
-        X = X - X.mean(axis=0)  # converge at float64's rounding floor, where noise decides
     a, b = _both(X, y, **options)
     _same(a, b)
-    assert a.stop.code in ("converged_gradient", "max_iter", "no_improvement")  # type: ignore[attr-defined]
+    assert a.stop.code in (  # type: ignore[attr-defined]
+        "converged_gradient",
+        "converged_rounding",
+        "rounding_floor",
+        "max_iter",
+        "no_improvement",
+    )
 
 
 @pytest.mark.parametrize("batch_size", [None, 1, 32])
@@ -321,3 +342,46 @@ def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with compiled.disabled():
         assert compiled.mode() == "off"
     assert compiled.mode() == "on"
+
+
+def test_a_rate_function_is_called_for_the_steps_that_run_only() -> None:
+    X, y = _data(n=300, seed=15)
+    table = [0.05] * 41  # a rate for each step of max_iter=40, and no more
+    with compiled.forced():
+        r = gradfit.fit(X, y, optimizer="gd", lr=lambda t: table[t], max_iter=40, tol=0)
+    assert r.n_steps == 40
+
+
+def test_a_subclass_of_loss_below_keeps_its_own_rule() -> None:
+    class Early(gradfit.train.LossBelow):
+        def __call__(self, progress: gradfit.train.Progress) -> bool:
+            return super().__call__(progress) or progress.epoch >= 10
+
+    X, y = _data(n=300, seed=16)
+    with warnings.catch_warnings(), compiled.forced():
+        warnings.simplefilter("ignore")
+        r = gradfit.fit(X, y, optimizer="gd", lr=1e-6, callback=Early(0.0), max_iter=500, tol=0)
+    assert r.stop.code == "callback" and r.n_steps == 10
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_mini_batch_history_thinning(batch_size: int | None) -> None:
+    X, y = _data(n=120, seed=17)
+    a, b = _both(
+        X, y, optimizer="adam", lr=0.05, batch_size=batch_size, max_iter=60, tol=0,
+        max_history=25, random_state=1,
+    )  # fmt: skip
+    _same(a, b)
+    assert len(a.history) <= 26  # type: ignore[attr-defined]
+
+
+def test_adam_pauses_resume_to_the_last_bit() -> None:
+    X, y = _data(n=80, seed=18)
+    options = {"optimizer": "adam", "lr": 0.01, "batch_size": 1, "random_state": 5, "tol": 0}
+    with warnings.catch_warnings(), compiled.forced():
+        warnings.simplefilter("ignore")
+        whole = gradfit.fit(X, y, max_iter=3, **options)
+        paused = None
+        while paused is None or paused.stop.code == "max_steps":
+            paused = gradfit.fit(X, y, max_iter=3, max_steps=7, warm_start=paused, **options)
+    np.testing.assert_array_equal(paused.state.theta, whole.state.theta)

@@ -6,7 +6,10 @@ from gradfit.optim.base import GradientTransformation, chain
 from gradfit.optim.schedules import Schedule, as_schedule
 from gradfit.optim.transforms import scale_by_adam, scale_by_learning_rate, trace
 
-__all__ = ["adam", "gd", "momentum", "nesterov"]
+__all__ = ["ADAM_B2", "ADAM_EPS", "adam", "gd", "momentum", "nesterov"]
+
+# Adam's second-moment decay and its denominator's guard (Kingma and Ba's values)
+ADAM_B2, ADAM_EPS = 0.999, 1e-8
 
 
 def gd(lr: float | Schedule) -> GradientTransformation:
@@ -25,7 +28,7 @@ def nesterov(lr: float | Schedule, beta: float = 0.9) -> GradientTransformation:
 
 
 def adam(
-    lr: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
+    lr: float | Schedule, b1: float = 0.9, b2: float = ADAM_B2, eps: float = ADAM_EPS
 ) -> GradientTransformation:
     """Adam: ``theta <- theta - lr * m_hat / (sqrt(v_hat) + eps)``."""
     return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(as_schedule(lr)))

@@ -1,10 +1,11 @@
 """Compiled steps: the loop's batches and full-batch runs in machine code (numba).
 
 The readable loop (``train/loop.py``) stays the reference: it runs whenever the
-compiled steps do not apply (a rule or schedule of the user's own, ``on_step``, a
-callback other than ``LossBelow``, numba missing) and the tests hold the two to 1e-12,
-step for step. Compiled steps change *how* steps are computed, nothing else: the
-history at its stride, the stopping rules and the divergence diagnosis are the loop's.
+compiled steps do not apply (a rule or chain of the user's own, ``on_step``, a callback
+other than ``LossBelow``, numba missing) and the tests hold the two to 1e-12, step for
+step. Compiled steps change *how* steps are computed, nothing else: the kernels record
+the history at the loop's stride and apply ``Stopping``'s rules, whose last check (and
+words) stay the loop's, as does the divergence diagnosis.
 
 ``import gradfit`` never imports numba: the first compiled run of a process loads the
 kernels (about half a second, from numba's disk cache; the first time on a machine
@@ -43,6 +44,7 @@ import numpy as np
 from gradfit.data.scaling import Scaling
 from gradfit.data.validation import is_sparse
 from gradfit.exceptions import InvalidInputError
+from gradfit.optim.alias import ADAM_B2, ADAM_EPS
 from gradfit.optim.registry import RULES, UpdateRule
 from gradfit.optim.schedules import (
     Schedule,
@@ -71,6 +73,8 @@ _RULE_CODES = {"gd": 0, "svrg": 0, "momentum": 1, "nesterov": 2, "adam": 3}
 _switch = threading.local()
 _kernels: Any = None
 _compile_seconds: float | None = None
+# calls of the kernels in this process (the tests check that compiled steps ran)
+kernel_calls = 0
 _lock = threading.Lock()
 
 
@@ -88,6 +92,7 @@ def _kernel_module() -> Any:
                 return None
             _kernels = kernels
             _compile_seconds = time.perf_counter() - started  # numba's own import
+            _listen_to_compilation()
     return _kernels or None
 
 
@@ -102,7 +107,7 @@ def mode() -> str:
     chosen = getattr(_switch, "mode", None)
     if chosen is not None:
         return str(chosen)
-    value = os.environ.get("GRADFIT_COMPILED", "1").strip().lower()
+    value = os.environ.get("GRADFIT_COMPILED", "").strip().lower() or "1"  # empty: unset
     if value not in _MODES:
         raise InvalidInputError(
             f"GRADFIT_COMPILED={value!r} is not a setting: use 1 (compiled steps, the "
@@ -251,7 +256,8 @@ class KernelBatches:
         self._block_order = np.zeros(0, dtype=np.int64)
 
     def next(self, order: Any, position: int) -> tuple[_Rows, np.ndarray, int, int]:
-        """``(rows, order, index of the next batch in it, batches available)``."""
+        """``(rows, order of visits, index of the next batch in it, an upper bound on the
+        batches there)``."""
         if isinstance(order, np.ndarray):
             assert self._rows is not None
             return self._rows, order, position, len(order)  # (the epoch's end comes first)
@@ -269,13 +275,43 @@ class KernelBatches:
             order.advance(batches)
 
 
-class BatchRunner:
+class _Runner:
+    """What both runners share: the kernels, the rule's code and numbers, the schedule."""
+
+    def __init__(self, kernels: Any, rule: UpdateRule, schedule: Schedule, beta: float) -> None:
+        self._kernels = kernels
+        self.rule = rule
+        self._code = _RULE_CODES[rule.name]
+        self.schedule = schedule
+        self._encoded = _encode_schedule(schedule)
+        self._hyper = (float(beta), ADAM_B2, ADAM_EPS)  # the registered Adam's
+        self._powers = (0, 1.0, 1.0)  # Adam's t, b1^t and b2^t after the last call
+
+    def _rates(self, sched_t: int, count: int) -> tuple[tuple[Any, ...], np.ndarray]:
+        """The schedule as the kernels take it: a formula, or (a function of the user's
+        own) its rates for the next ``count`` steps, one call each."""
+        if self._encoded is not None:
+            return tuple(self._encoded), _NO_RATES
+        rates = np.array([self.schedule(sched_t + k) for k in range(count)], dtype=np.float64)
+        return tuple(_Schedule(4, 0.0, 0.0, 1.0)), rates
+
+    def _start_powers(self, adam_t: int) -> tuple[float, float]:
+        """``(b1^t, b2^t)`` as Adam's steps carry them: from the last call when it ended at
+        ``t``, else as ``t`` products (a resumed run: the same bits, once)."""
+        t, p1, p2 = self._powers
+        if t != adam_t:
+            beta, b2 = self._hyper[0], self._hyper[1]
+            p1, p2 = self._kernels.power(beta, adam_t), self._kernels.power(b2, adam_t)
+        return p1, p2
+
+
+class BatchRunner(_Runner):
     """Runs of steps of one fit's rule on batches of rows, in compiled code.
 
-    ``run(theta, opt_state, step, rows, order, position, count, ...)`` takes ``count``
-    steps on batches ``position, position + 1, ...`` of ``order`` (row indices into
-    ``rows``) and returns the new parameters and rule state, as the readable loop
-    would have after the same steps.
+    ``run(theta, opt_state, rows, order, position, count, step, stride, ...)`` takes
+    ``count`` steps on batches ``position, position + 1, ...`` of ``order`` (row
+    indices into ``rows``), recording history entries every ``stride`` steps, and
+    returns the new parameters and rule state, as the readable loop would have.
     """
 
     def __init__(
@@ -288,13 +324,7 @@ class BatchRunner:
         fit_intercept: bool,
         batch_size: int,
     ) -> None:
-        self._kernel = kernels.batch_steps
-        self.rule = rule
-        self._code = _RULE_CODES[rule.name]
-        self.schedule = schedule
-        self._encoded = _encode_schedule(schedule)
-        # Adam's b2 and eps are the registered rule's (optim/alias.py adam)
-        self._hyper = (float(beta), 0.999, 1e-8)
+        super().__init__(kernels, rule, schedule, beta)
         if scaling.is_identity:  # None: the kernels compile without the scaling
             self._mean, self._inv_scale = None, None
         else:  # a multiplication instead of a division per value: rounding-level changes
@@ -323,28 +353,26 @@ class BatchRunner:
         d1 = theta.shape[0]
         new_theta = theta.copy()
         state = _unpack(self.rule.name, opt_state, d1)
-        encoded = self._encoded
-        if encoded is None:  # a schedule of the user's own: its rates, one call per step
-            t0 = state.sched_t
-            rates = np.array([self.schedule(t0 + k) for k in range(count)], dtype=np.float64)
-            encoded = _Schedule(4, 0.0, 0.0, 1.0)
-        else:
-            rates = _NO_RATES
+        schedule, rates = self._rates(state.sched_t, count)
         capacity = count // stride + 2
         steps = np.empty(capacity, dtype=np.int64)
         thetas = np.empty((capacity, d1))
         losses, gnorms = np.empty(capacity), np.empty(capacity)
         control = self._control and anchor is not None
-        done, status, stop_loss, entries, sched_t, adam_t = _call(self._kernel, (
-            rows.X, rows.data, rows.indices, rows.indptr, rows.y, rows.weight,
-            order, position, count, self._batch_size,
-            self._mean, self._inv_scale, self._intercept, float(mean_weight),
-            new_theta, self._code, self._hyper,
-            state.velocity, state.mu, state.nu, state.adam_t,
-            tuple(encoded), state.sched_t, rates,
-            anchor if control else None, anchor_grad if control else None,
-            float(blowup), step, stride, steps, thetas, losses, gnorms,
-        ))  # fmt: skip
+        done, status, stop_loss, entries, sched_t, adam_t, powers = _call(
+            self._kernels.batch_steps,
+            (
+                rows.X, rows.data, rows.indices, rows.indptr, rows.y, rows.weight,
+                order, position, count, self._batch_size,
+                self._mean, self._inv_scale, self._intercept, float(mean_weight),
+                new_theta, self._code, self._hyper,
+                state.velocity, state.mu, state.nu, state.adam_t,
+                self._start_powers(state.adam_t), schedule, state.sched_t, rates,
+                anchor if control else None, anchor_grad if control else None,
+                float(blowup), step, stride, steps, thetas, losses, gnorms,
+            ),
+        )  # fmt: skip
+        self._powers = (adam_t, *powers)
         new_state = _pack(self.rule.name, state._replace(adam_t=adam_t, sched_t=sched_t))
         return BatchSteps(
             new_theta,
@@ -386,22 +414,13 @@ class FullBatchOutcome(NamedTuple):
     paused: bool
 
 
-class FullBatchRunner:
+class FullBatchRunner(_Runner):
     """Full-batch steps on the statistics' quadratic, stopping rules included, compiled.
 
     ``run`` steps until ``Stopping.check`` would end the run (which the loop then
     calls, for the reason in words), or until ``last_step``; the history and the
     stopping rules' counters come out as the readable loop leaves them.
     """
-
-    def __init__(self, kernels: Any, rule: UpdateRule, schedule: Schedule, beta: float) -> None:
-        self._kernel = kernels.full_batch_steps
-        self._statuses = (kernels.CHECK, kernels.PAUSE, kernels.MORE)
-        self.rule = rule
-        self._code = _RULE_CODES[rule.name]
-        self.schedule = schedule
-        self._encoded = _encode_schedule(schedule)
-        self._hyper = (float(beta), 0.999, 1e-8)
 
     def run(
         self,
@@ -417,37 +436,37 @@ class FullBatchRunner:
         recorder: Any,
         until_loss: float = -math.inf,
     ) -> FullBatchOutcome:
-        _, pause, more = self._statuses
+        kernels = self._kernels
         theta, grad = theta.copy(), grad.copy()
         d1 = theta.shape[0]
         state = _unpack(self.rule.name, opt_state, d1)
         velocity, mu, nu = state.velocity, state.mu, state.nu
         adam_t, sched_t = state.adam_t, state.sched_t
+        powers = self._start_powers(adam_t)
         limits = stopping.limits()
         last = min(last_step, 2.0**62)
-        # the first call holds the whole run when it is short (np.empty costs nothing
-        # until written); longer ones grow by 4x per call, up to 32 MiB of entries
+        # Entries for the run's steps, at most 32 MiB a call: a short run in one call
+        # (np.empty costs nothing until written), a long one in calls 4x larger each; a
+        # rate function of the user's own is called only for steps that may run.
         most = max(1, 2**22 // d1)
-        capacity = min(max(int(stopping.max_iter) - epoch + 2, 1), 1024, most)
+        wanted = 16 if self._encoded is None else 1024
         while True:
-            encoded = self._encoded
-            if encoded is None:  # a schedule of the user's own: its rates, one call per step
-                rates = np.array(
-                    [self.schedule(sched_t + k) for k in range(capacity)], dtype=np.float64
-                )
-                encoded = _Schedule(4, 0.0, 0.0, 1.0)
-            else:
-                rates = _NO_RATES
+            # (each step is an epoch: at most max_iter - epoch of them are left to take)
+            left = int(min(stopping.max_iter - epoch, last - step, 2**62))
+            capacity = max(1, min(wanted, most, left))
+            schedule, rates = self._rates(sched_t, capacity)
             steps = np.empty(capacity, dtype=np.int64)
             thetas = np.empty((capacity, d1))
             losses, gnorms, epoch_losses = (np.empty(capacity) for _ in range(3))
             step0, epoch0 = step, epoch
-            status, step, epoch, loss, entries, seen, counters, adam_t, sched_t = self._timed(
-                augmented, theta, grad, float(loss), self._code, self._hyper,
-                velocity, mu, nu, adam_t, tuple(encoded), sched_t, rates,
-                step, epoch, float(last), limits, float(until_loss), stopping.counters,
-                recorder.stride,
-                steps, thetas, losses, gnorms, epoch_losses,
+            status, step, epoch, loss, entries, seen, counters, adam_t, powers, sched_t = _call(
+                kernels.full_batch_steps,
+                (
+                    augmented, theta, grad, float(loss), self._code, self._hyper,
+                    velocity, mu, nu, adam_t, powers, schedule, sched_t, rates,
+                    step, epoch, float(last), limits, float(until_loss), stopping.counters,
+                    recorder.stride, steps, thetas, losses, gnorms, epoch_losses,
+                ),
             )  # fmt: skip
             stopping.counters = counters
             recorder.add_many(
@@ -458,27 +477,45 @@ class FullBatchRunner:
                 gnorms[:entries],
             )
             recorder.add_epoch_losses(epoch_losses[:seen])
-            if status != more:
+            if status != kernels.MORE:
                 break
-            capacity = min(capacity * 4, most)
+            wanted = capacity * 4
+        self._powers = (adam_t, *powers)
         new_state = _pack(self.rule.name, _RuleState(velocity, mu, nu, adam_t, sched_t))
         return FullBatchOutcome(
-            theta, new_state, grad, float(loss), int(step), int(epoch), status == pause
+            theta, new_state, grad, float(loss), int(step), int(epoch), status == kernels.PAUSE
         )
-
-    def _timed(self, *args: Any) -> Any:
-        return _call(self._kernel, args)
 
 
 def _call(kernel: Any, args: tuple[Any, ...]) -> Any:
-    """``kernel(*args)``, counting the time of a call that compiled (or loaded) code."""
-    global _compile_seconds
-    known = len(kernel.overloads)
-    started = time.perf_counter()
-    out = kernel(*args)
-    if len(kernel.overloads) != known:
-        _compile_seconds = (_compile_seconds or 0.0) + time.perf_counter() - started
-    return out
+    """``kernel(*args)``, counted (the tests check that compiled steps ran)."""
+    global kernel_calls
+    kernel_calls += 1
+    return kernel(*args)
+
+
+def _listen_to_compilation() -> None:
+    """Add numba's compile events of gradfit's kernels (cache loads included) to
+    ``compile_seconds()``: their time only, not the first call's work."""
+    from numba.core import event
+
+    class Timer(event.Listener):
+        def __init__(self) -> None:
+            self.open: list[tuple[bool, float]] = []  # (one of ours, started) per event
+
+        def on_start(self, ev: Any) -> None:
+            dispatcher = ev.data.get("dispatcher") if isinstance(ev.data, dict) else None
+            module = getattr(getattr(dispatcher, "py_func", None), "__module__", "")
+            ours = not self.open and module == "gradfit.train.kernels"  # outermost only
+            self.open.append((ours, time.perf_counter()))
+
+        def on_end(self, ev: Any) -> None:
+            global _compile_seconds
+            ours, started = self.open.pop()
+            if ours:
+                _compile_seconds = (_compile_seconds or 0.0) + time.perf_counter() - started
+
+    event.register("numba:compile", Timer())
 
 
 def _usable(rule: UpdateRule, schedule: Schedule | None) -> bool:

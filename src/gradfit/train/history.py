@@ -118,7 +118,8 @@ class Recorder:
     """Collects history entries every ``stride`` steps, at most ``max_entries`` of them.
 
     The scalars of an entry go into one flat list (one ``extend`` per step, no tuple
-    kept alive per entry) and become columns once, in ``finish``. When the entries
+    kept alive per entry); entries made elsewhere (compiled steps) arrive as blocks of
+    rows; both become columns once, in ``finish``. When the entries
     would exceed ``max_entries``, every other one is dropped and the stride doubles:
     the history stays evenly spaced and its size bounded, however long the fit.
     """

@@ -14,8 +14,9 @@ Each kernel is the readable loop's inner part written with scalar loops:
   the schedules of ``optim/schedules.py``, in the same order of operations;
 - SVRG's corrected gradient ``g_B(theta) - g_B(anchor) + g(anchor)``.
 
-Nothing here decides anything the readable path does not: the caller stops a run of
-steps where a history entry is due, where the epoch ends or where ``max_steps`` pauses.
+They decide nothing the readable loop does not: the history entries at its stride and
+the stopping rules of ``Stopping`` (``full_batch_steps`` returns *before* the check that
+ends a run, so that the loop's own check gives the reason in words).
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def _batch_grad(
 
 
 @njit(cache=True, nogil=True)
-def _power(b, t):
+def power(b, t):
     """``b^t`` as ``t`` products, as Adam's steps carry it: the same number however a
     run is cut into calls (pausing and resuming changes no bit); it reaches 0 within
     a million products for b <= 0.999."""
@@ -196,7 +197,7 @@ def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t, 
     """One update of ``theta`` by ``rule`` (optim/transforms.py, written per coordinate).
 
     ``powers`` is ``(b1^t, b2^t)`` for Adam's step count ``t``, carried from step to
-    step by one product each (``_power``: a power per step would cost as much as the
+    step by one product each (``power``: a power per step would cost as much as the
     rest of a step). Returns Adam's new count and powers.
     """
     n = theta.shape[0]
@@ -249,6 +250,7 @@ def batch_steps(
     mu,
     nu,
     adam_t,
+    powers,
     schedule,
     sched_t,
     rates,
@@ -281,7 +283,6 @@ def batch_steps(
     grad = np.empty(d1)
     other = np.empty(d1)
     wb = np.empty(d1)
-    powers = (_power(beta, adam_t), _power(b2, adam_t))
     entries = 0
     for s in range(count):
         start = (position + s) * batch_size
@@ -292,7 +293,7 @@ def batch_steps(
             mean, inv_scale, intercept, total, wb, grad,
         )  # fmt: skip
         if not loss < blowup:
-            return s, BLOWUP, loss, entries, sched_t, adam_t
+            return s, BLOWUP, loss, entries, sched_t, adam_t, powers
         if anchor is not None:
             _batch_grad(
                 anchor, X, data, indices, indptr, y, weight, order, start, stop,
@@ -316,29 +317,26 @@ def batch_steps(
         adam_t, powers = _apply_rule(
             rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers
         )
-    return count, DONE, math.nan, entries, sched_t, adam_t
+    return count, DONE, math.nan, entries, sched_t, adam_t, powers
 
 
 # what a run of full-batch steps ended with (besides BLOWUP)
 CHECK, PAUSE, MORE = 2, 3, 4
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _quadratic(K, u, theta, grad):
     """``J`` and its gradient into ``grad`` from ``K = [[H, -h], [-h^T, 2 f0]]``, as
-    ``Quadratic.value_and_grad`` (``u = [theta, 1]``)."""
+    ``Quadratic.value_and_grad`` (``u = [theta, 1]``), with its products (numba's
+    ``np.dot`` is the same BLAS call: near the optimum the gradient is mostly
+    cancellation, and the stopping rules must see the same rounding)."""
     d1 = theta.shape[0]
     for j in range(d1):
         u[j] = theta[j]
-    loss = 0.0
-    for i in range(d1 + 1):
-        s = 0.0
-        for j in range(d1 + 1):
-            s += K[i, j] * u[j]
-        if i < d1:
-            grad[i] = s
-        loss += u[i] * s
-    loss *= 0.5
+    Ku = np.dot(K, u)
+    loss = 0.5 * np.dot(u, Ku)
+    for j in range(d1):
+        grad[j] = Ku[j]
     return loss if loss > 0.0 else 0.0
 
 
@@ -354,6 +352,7 @@ def full_batch_steps(
     mu,
     nu,
     adam_t,
+    powers,
     schedule,
     sched_t,
     rates,
@@ -391,7 +390,6 @@ def full_batch_steps(
     kind, lr, a, b = schedule
     d1 = theta.shape[0]
     u = np.ones(d1 + 1)
-    powers = (_power(beta, adam_t), _power(b2, adam_t))
     sched_start = sched_t
     entries = 0
     seen = 0
@@ -426,6 +424,7 @@ def full_batch_steps(
                 seen,
                 memory,
                 adam_t,
+                powers,
                 sched_t,
             )
         previous, growing, best, stalled = loss, new_growing, new_best, new_stalled
@@ -444,7 +443,7 @@ def full_batch_steps(
         step += 1
         if step >= last_step:
             memory = (start_loss, previous, growing, best, stalled)
-            return PAUSE, step, epoch, loss, entries, seen, memory, adam_t, sched_t
+            return PAUSE, step, epoch, loss, entries, seen, memory, adam_t, powers, sched_t
         epoch += 1
         loss = _quadratic(K, u, theta, grad)
         epoch_losses[seen] = loss

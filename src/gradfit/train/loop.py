@@ -4,8 +4,10 @@ Every step is the same three lines, whatever the batch::
 
     loss, grad = value_and_grad(theta, batch)      # the objective (model layer)
     updates, state = optimizer.update(grad, state, theta)
-    theta = apply_updates(theta, updates)           # the only place theta changes
+    theta = apply_updates(theta, updates)           # the only place theta changes here
 
+With numba installed the same steps run compiled (``compiled.py``: the kernels write
+these equations per coordinate, the tests hold them to this loop's numbers).
 At every epoch boundary the loop evaluates the full-data loss and gradient (for
 full batch that evaluation *is* the next step's) and checks, in order: divergence,
 the gradient-norm tolerance ``gtol`` and the relative loss-change tolerance ``tol``.
@@ -302,9 +304,10 @@ def run(
     # on the statistics runs whole runs of epochs compiled, stopping rules included (the
     # loop below still makes the last check, for its words); a LossBelow callback is a
     # level the compiled loop checks itself.
-    until_loss = callback.level if isinstance(callback, LossBelow) else -math.inf
+    level = type(callback) is LossBelow  # (a subclass may ask more: the readable loop)
+    until_loss = callback.level if level else -math.inf  # type: ignore[union-attr]
     observed = on_step is not None or held_out is not None
-    observed = observed or (callback is not None and not isinstance(callback, LossBelow))
+    observed = observed or (callback is not None and not level)
     fast = compiled.CompiledRun(
         objective,
         rule,
@@ -378,17 +381,19 @@ def run(
                     runner, kernel_batches = fast.batch_runner, fast.kernel_batches
                     if runner is not None and kernel_batches is not None:  # compiled steps
                         assert order is not None  # not full batch
-                        rows_now, seen, at, count = kernel_batches.next(order, position)
+                        rows_now, visits, at, count = kernel_batches.next(order, position)
                         count = min(count, per_epoch - position)
-                        if bounded:  # thinning may double the stride at an entry
-                            count = min(count, stride - step % stride)
+                        if bounded:  # up to the entry that thins the history (the stride
+                            # doubles there)
+                            room = int(recorder.max_entries) - len(recorder.thetas)
+                            count = min(count, (-step) % stride + room * stride + 1)
                         if last_step < math.inf:
                             count = min(count, int(last_step) - step)
                         ran = runner.run(
                             theta,
                             opt_state,
                             rows_now,
-                            seen,
+                            visits,
                             at,
                             count,
                             step,
