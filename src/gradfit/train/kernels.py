@@ -193,12 +193,15 @@ def power(b, t):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t, powers):
+def _apply_rule(
+    rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t, powers, exact_powers
+):
     """One update of ``theta`` by ``rule`` (optim/transforms.py, written per coordinate).
 
     ``powers`` is ``(b1^t, b2^t)`` for Adam's step count ``t``, carried from step to
     step by one product each (``power``: a power per step would cost as much as the
-    rest of a step). Returns Adam's new count and powers.
+    rest of a step), or as powers (``exact_powers``: full batch, where a step costs more
+    than a power). Returns Adam's new count and powers.
     """
     n = theta.shape[0]
     factor = -lr
@@ -213,16 +216,23 @@ def _apply_rule(rule, theta, grad, lr, beta, b2, eps, velocity, mu, nu, adam_t, 
             theta[j] = theta[j] + u * factor
     else:  # Adam
         adam_t += 1
-        powers = (powers[0] * beta, powers[1] * b2)
-        # the bias corrections' divisions as products (rounding-level changes)
-        r1 = 1.0 / (1 - powers[0])
-        r2 = 1.0 / (1 - powers[1])
+        if exact_powers:  # as the readable path (where a step costs more than a power)
+            powers = (beta ** float(adam_t), b2 ** float(adam_t))  # pow(), as Python
+        else:
+            powers = (powers[0] * beta, powers[1] * b2)
+        c1, c2 = 1 - powers[0], 1 - powers[1]
+        # the bias corrections' divisions as products (rounding-level changes), but
+        # where the readable path's own operations are cheap enough
+        r1, r2 = 1.0 / c1, 1.0 / c2
         for j in range(n):
             m = beta * mu[j] + (1 - beta) * grad[j]
             v = b2 * nu[j] + (1 - b2) * grad[j] * grad[j]
             mu[j] = m
             nu[j] = v
-            u = (m * r1) / (math.sqrt(v * r2) + eps)
+            if exact_powers:
+                u = (m / c1) / (math.sqrt(v / c2) + eps)
+            else:
+                u = (m * r1) / (math.sqrt(v * r2) + eps)
             theta[j] = theta[j] + u * factor
     return adam_t, powers
 
@@ -315,7 +325,7 @@ def batch_steps(
         rate = _rate(kind, lr, a, b, sched_t, rates, s)
         sched_t += 1
         adam_t, powers = _apply_rule(
-            rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers
+            rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers, False
         )
     return count, DONE, math.nan, entries, sched_t, adam_t, powers
 
@@ -438,7 +448,7 @@ def full_batch_steps(
         rate = _rate(kind, lr, a, b, sched_t, rates, sched_t - sched_start)
         sched_t += 1
         adam_t, powers = _apply_rule(
-            rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers
+            rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers, True
         )
         step += 1
         if step >= last_step:
