@@ -59,6 +59,8 @@ __all__ = [
     "BatchRunner",
     "BatchSteps",
     "CompiledRun",
+    "FullBatchOutcome",
+    "FullBatchRunner",
     "KernelBatches",
     "compile_seconds",
     "disabled",
