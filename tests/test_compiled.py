@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradfit
 from gradfit.exceptions import DivergenceError
@@ -385,3 +387,44 @@ def test_adam_pauses_resume_to_the_last_bit() -> None:
         while paused is None or paused.stop.code == "max_steps":
             paused = gradfit.fit(X, y, max_iter=3, max_steps=7, warm_start=paused, **options)
     np.testing.assert_array_equal(paused.state.theta, whole.state.theta)
+
+
+@pytest.mark.hypothesis
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(12, 80),  # full batch on the statistics: n >= 2 (d + 1)
+    d=st.integers(1, 4),
+    rule=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+    rate=st.floats(0.05, 2.5),  # times the stable limit's 2/L share (beyond 1: may diverge)
+    batch_size=st.sampled_from([None, None, 1, 5]),
+    loss_tol=st.sampled_from([0.0, 0.0, 1e-3]),
+    max_iter=st.integers(1, 400),
+    scaled=st.booleans(),
+)
+def test_any_fit_ends_alike_on_both_paths(
+    seed: int,
+    n: int,
+    d: int,
+    rule: str,
+    rate: float,
+    batch_size: int | None,
+    loss_tol: float,
+    max_iter: int,
+    scaled: bool,
+) -> None:
+    """The stopping rules exist twice (``Stopping.check`` and the full-batch kernel) and
+    the steps too: random problems, rules, rates (diverging ones included) and stopping
+    options end with the same reason, words, step and history on both paths."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-1, 1, d)
+    y = X @ rng.normal(size=d) + rng.normal(size=n)
+    from gradfit.data import ArraySource
+    from gradfit.model import Objective
+
+    lipschitz = Objective(ArraySource(X, y), scaling=scaled).curvature.lipschitz
+    lr = 0.05 if rule == "adam" else rate / lipschitz
+    options = dict(optimizer=rule, lr=lr, batch_size=batch_size, loss_tol=loss_tol)
+    options |= dict(max_iter=max_iter, standardize=scaled, random_state=seed % 1000)
+    a, b = _both(X, y, **options)
+    _same(a, b)
