@@ -72,10 +72,31 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         Update rule: a name registered in ``gradfit.optim.RULES`` ('gd', 'momentum',
         'nesterov', 'adam', 'svrg', ...), a rule object, or a chain of transforms.
         None: 'cg' (conjugate gradients: every digit of least squares) for full batch
-        without ``lr``, 'gd' with one, 'svrg' with a ``batch_size``.
+        without ``lr`` ('fista' with an L1 penalty or Huber's loss), 'gd' with one,
+        'svrg' with a ``batch_size``.
     beta : float in [0, 1) or None, default=None
         Momentum of 'momentum' and 'nesterov'; Adam's first-moment decay. None: 0.9
         for the rules that use it; setting it for a rule that does not is an error.
+    penalty : {None, 'l2', 'l1', 'elasticnet'}, default=None
+        A penalty on ``coef_`` (never the intercept), in the units of ``X`` whatever
+        ``standardize`` says: standardizing changes the path, not the answer (glmnet's
+        ``standardize=TRUE`` penalizes standardized coefficients instead). The L1 part
+        is taken by proximal steps (soft threshold): 'gd' is then ISTA, 'fista' its
+        accelerated form, 'svrg' proximal SVRG. None: least squares.
+    alpha : float >= 0, default=0.0001
+        The penalty's strength. gradfit minimises the loss plus ``2 alpha R(w)`` with
+        ``R(w) = l1_ratio |w|_1 + (1 - l1_ratio) |w|^2 / 2``: twice scikit-learn's
+        objective, so the same ``alpha`` gives the coefficients of ``Lasso``,
+        ``ElasticNet`` and ``SGDRegressor``; ``Ridge(alpha=n_samples * alpha)``.
+    l1_ratio : float in [0, 1], default=0.15
+        The elastic net's share of L1 (only with ``penalty='elasticnet'``).
+    loss : {'squared_error', 'huber'}, default='squared_error'
+        'huber': ``e^2`` while the error ``|e| <= epsilon``, then ``2 epsilon |e| -
+        epsilon^2`` (twice ``SGDRegressor``'s Huber loss): an outlier pulls with a
+        bounded force. Unlike ``HuberRegressor``, which also estimates a scale and
+        reads ``epsilon`` in its units, ``epsilon`` here is fixed, in the target's units.
+    epsilon : float > 0, default=0.1
+        Huber's threshold (only with ``loss='huber'``).
     batch_size : int >= 1 or None, default=None
         Rows per step: None for full batch, 1 for stochastic, k for mini-batches.
     max_iter : int >= 1 or None, default=None
@@ -173,6 +194,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         decay: float = 0.999,
         optimizer: Any = None,
         beta: float | None = None,
+        penalty: str | None = None,
+        alpha: float = 0.0001,
+        l1_ratio: float = 0.15,
+        loss: str = "squared_error",
+        epsilon: float = 0.1,
         batch_size: int | None = None,
         max_iter: int | None = None,
         tol: float = 1e-10,
@@ -194,6 +220,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.decay = decay
         self.optimizer = optimizer
         self.beta = beta
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.epsilon = epsilon
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -254,6 +285,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             lr=None if chain else self.lr,
             optimizer=self.optimizer,
             beta=self.beta,
+            penalty=self.penalty,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            loss=self.loss,
+            epsilon=self.epsilon,
             batch_size=self.batch_size,
             max_iter=max_iter,
             tol=self.tol,

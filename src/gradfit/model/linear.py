@@ -14,6 +14,7 @@ gradient is mapped back; a dense batch, a copy anyway, is scaled itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,8 +59,12 @@ class LinearRegressionLoss:
         fit_intercept: bool = True,
         *,
         mean_weight: float | None = None,
+        loss: Callable[..., tuple[float, np.ndarray]] = squared_error,
     ) -> None:
         self.X, self.y = X, y
+        # (p, y, weights, total) -> (value, dJ/dp): squared_error, or huber_error with its
+        # epsilon bound
+        self.loss = loss
         self.fit_intercept = fit_intercept
         self.scaling = scaling or Scaling.identity(X.shape[1])
         self.sample_weight = sample_weight
@@ -98,10 +103,10 @@ class LinearRegressionLoss:
             # back, which dominated SGD steps.
             if not self._identity:
                 X = self.scaling.apply(X)
-            loss, g = squared_error(predict(X, theta[:-1], theta[-1]), target, weights, total)
+            loss, g = self.loss(predict(X, theta[:-1], theta[-1]), target, weights, total)
             return loss, self._gradient(X, g, theta, self.fit_intercept)
         wb = theta if self._identity else self.scaling.to_original(theta)
-        loss, g = squared_error(predict(X, wb[:-1], wb[-1]), target, weights, total)
+        loss, g = self.loss(predict(X, wb[:-1], wb[-1]), target, weights, total)
         grad = self._gradient(X, g, theta, self.fit_intercept)
         if not self._identity:  # chain rule: dp/dv_j = (x_j - mean_j) / scale_j
             grad[:-1] = (grad[:-1] - self.scaling.mean * grad[-1]) / self.scaling.scale

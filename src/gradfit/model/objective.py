@@ -38,6 +38,7 @@ from gradfit.model.design import (
     scales_apart,
 )
 from gradfit.model.linear import LinearRegressionLoss, predict
+from gradfit.model.losses import squared_error
 from gradfit.model.qr import RowFactor
 from gradfit.model.stats import Quadratic, SufficientStats, SummarySource
 
@@ -82,6 +83,14 @@ class Objective:
     >>> f.solution().round(12).tolist()
     [2.0, 0.0]
     """
+
+    # what the compiled kernels know: least squares' batch gradients (no penalty, no
+    # Huber) and a smooth objective (no L1 kink); ``RegularizedObjective`` says otherwise
+    least_squares = True
+    smooth = True
+    quadratic_loss = True  # the squared error (with or without a ridge part)
+    answer = "least squares"  # what descent converges to, in words
+    _loss_fn: Callable[..., tuple[float, np.ndarray]] = staticmethod(squared_error)
 
     def __init__(
         self,
@@ -158,7 +167,7 @@ class Objective:
         if self._rows is None:
             batch = self.source.rows(None)
             self._rows = LinearRegressionLoss(
-                batch.X, batch.y, self.scaling, batch.weight, self.fit_intercept
+                batch.X, batch.y, self.scaling, batch.weight, self.fit_intercept, loss=self._loss_fn
             )
         return self._rows
 
@@ -233,6 +242,7 @@ class Objective:
             batch.weight,
             self.fit_intercept,
             mean_weight=self.mean_weight,
+            loss=self._loss_fn,
         )
 
     @property
@@ -256,10 +266,9 @@ class Objective:
             wb = self.scaling.to_original(theta)
             total, weight = 0.0, 0.0
             for chunk in self.source.chunks():
-                e = chunk.y - predict(chunk.X, wb[:-1], wb[-1] if self.fit_intercept else 0.0)
-                s = 1.0 if chunk.weight is None else chunk.weight
-                total += float(np.sum(s * e * e))
-                weight += float(np.sum(s)) if chunk.weight is not None else len(e)
+                p = predict(chunk.X, wb[:-1], wb[-1] if self.fit_intercept else 0.0)
+                total += self._loss_fn(p, chunk.y, chunk.weight, 1.0)[0]  # the chunk's sum
+                weight += float(np.sum(chunk.weight)) if chunk.weight is not None else len(p)
             return total / weight
         return self.rows.value_and_grad(theta, rows)[0]
 
@@ -405,6 +414,14 @@ class Objective:
         if self.path == "stats":
             return float(p @ (self.quadratic().H @ p))
         return float(p @ self.rows.hessian_vector_product(p))
+
+    def prox(self, theta: np.ndarray, step: float) -> np.ndarray:
+        """The proximal map of the objective's non-smooth part (none here: ``theta``)."""
+        return theta
+
+    def stationarity(self, theta: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """What is 0 exactly at the minimum: the gradient here (smooth objective)."""
+        return grad
 
     def precondition(self, g: np.ndarray) -> np.ndarray:
         """The preconditioned gradient (none here: standardizing is the preconditioner)."""

@@ -19,9 +19,10 @@ import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 from gradfit.optim.alias import adam, gd, momentum, nesterov
-from gradfit.optim.base import GradientTransformation
+from gradfit.optim.base import GradientTransformation, chain
 from gradfit.optim.conjugate import conjugate_gradients
 from gradfit.optim.schedules import Schedule
+from gradfit.optim.transforms import fista, proximal_step
 
 __all__ = [
     "RULES",
@@ -29,6 +30,7 @@ __all__ = [
     "Geometry",
     "UpdateRule",
     "get_rule",
+    "proximal_rule_names",
     "register",
     "rule_names",
     "stepped_rule_names",
@@ -44,6 +46,12 @@ class Geometry(Protocol):
 
     @property
     def restart(self) -> int | None: ...
+
+    # the non-smooth part of the loss (an L1 penalty): its proximal map, and whether it
+    # has one at all
+    def prox(self, theta: np.ndarray, step: float) -> np.ndarray: ...
+
+    smooth: bool
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,14 @@ class UpdateRule:
         How the per-parameter step direction is written, with ``{p}`` for the name.
     terms : tuple of ExplainTerm
         State vectors ``explain`` shows (none: it shows the gradient).
+    proximal : bool
+        The rule takes a non-smooth part of the objective (an L1 penalty) by its proximal
+        map after each step (``gd`` is then ISTA). Rules that do not cannot fit one.
+    uses_geometry : bool
+        The rule is built with the objective (``Geometry``), as ``fista`` needs its
+        proximal map.
+    full_batch_only : bool
+        The rule has no mini-batch form.
     """
 
     name: str
@@ -107,15 +123,28 @@ class UpdateRule:
     default_lr: float | str = "auto"
     control_variate: bool = False
     line_search: bool = False
+    proximal: bool = False
+    uses_geometry: bool = False
+    full_batch_only: bool = False
 
     def make(
         self, schedule: Schedule, beta: float = 0.9, geometry: Geometry | None = None
     ) -> GradientTransformation:
-        if not self.line_search:
-            return self.build(schedule, beta)
+        smooth = geometry is None or getattr(geometry, "smooth", True)
+        if not smooth and not (self.proximal or self.uses_geometry):
+            raise InvalidInputError(
+                f"optimizer={self.name!r} has no proximal step for the L1 penalty: choose "
+                f"one of {', '.join(repr(n) for n in proximal_rule_names())}"
+            )
+        if not (self.line_search or self.uses_geometry):
+            rule = self.build(schedule, beta)
+            if not smooth:
+                assert geometry is not None
+                rule = chain(rule, proximal_step(schedule, geometry.prox))
+            return rule
         if geometry is None:
             raise InvalidInputError(
-                f"optimizer={self.name!r} takes exact steps along the loss's curvature: give "
+                f"optimizer={self.name!r} takes its steps from the objective itself: give "
                 "it the objective (gradfit.fit and gradfit.train.run do)"
             )
         return self.build(schedule, beta, geometry)
@@ -175,6 +204,11 @@ def stepped_rule_names() -> tuple[str, ...]:
     return tuple(name for name, rule in RULES.items() if not rule.line_search)
 
 
+def proximal_rule_names() -> tuple[str, ...]:
+    """Rules that can fit an L1 penalty (by its proximal map)."""
+    return tuple(name for name, rule in RULES.items() if rule.proximal or rule.uses_geometry)
+
+
 def auto_rule_names() -> tuple[str, ...]:
     return tuple(name for name, rule in RULES.items() if rule.auto_factor is not None)
 
@@ -198,9 +232,11 @@ register(
     UpdateRule(
         "gd",
         lambda lr, beta: gd(lr),
-        "plain gradient descent: theta <- theta - lr * g",
+        "plain gradient descent: theta <- theta - lr * g (with an L1 penalty, ISTA: "
+        "then the soft threshold)",
         stable_factor=lambda beta: 1.0,
         auto_factor=lambda beta, full: 0.0 if full else 1.0,
+        proximal=True,
     )
 )
 register(
@@ -265,6 +301,20 @@ register(
         stable_factor=lambda beta: 1.0,
         auto_factor=lambda beta, full: 0.0 if full else 1.0,
         control_variate=True,
+        proximal=True,
+    )
+)
+
+register(
+    UpdateRule(
+        "fista",
+        lambda lr, beta, geometry: fista(lr, geometry.prox),
+        "FISTA: accelerated proximal gradient with restarts (lasso and elastic net; full batch)",
+        # its extrapolated steps are stable up to 1/L (Beck and Teboulle's step)
+        stable_factor=lambda beta: 0.5,
+        auto_factor=lambda beta, full: 1.0,
+        uses_geometry=True,
+        full_batch_only=True,
     )
 )
 

@@ -6,6 +6,8 @@ Each is a ``GradientTransformation`` whose update equations are written out belo
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -15,9 +17,13 @@ from gradfit.optim.base import GradientTransformation
 from gradfit.optim.schedules import Schedule, constant
 
 __all__ = [
+    "FistaState",
+    "ProximalState",
     "ScaleByAdamState",
     "ScaleByScheduleState",
     "TraceState",
+    "fista",
+    "proximal_step",
     "scale_by_adam",
     "scale_by_learning_rate",
     "trace",
@@ -104,5 +110,70 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
         t = state.step + 1
         u = (mu / (1 - b1**t)) / (np.sqrt(nu / (1 - b2**t)) + eps)
         return u, ScaleByAdamState(t, mu, nu)
+
+    return GradientTransformation(init, update)
+
+
+# The proximal map of a non-smooth part of the objective: prox(theta, step) -> theta.
+Prox = Callable[[np.ndarray, float], np.ndarray]
+
+
+class ProximalState(NamedTuple):
+    step: int
+
+
+def proximal_step(schedule: Schedule, prox: Prox) -> GradientTransformation:
+    """The proximal step after a gradient step: ``theta' = prox(theta + u, lr(t))``,
+    as the update ``u' = prox(theta + u, lr(t)) - theta``.
+
+    After ``gd`` this is ISTA (proximal gradient descent); for the L1 penalty ``prox`` is
+    the soft threshold, which sets small coefficients to exactly 0.
+    """
+
+    def init(params: np.ndarray) -> ProximalState:
+        return ProximalState(0)
+
+    def update(
+        updates: np.ndarray, state: ProximalState, params: np.ndarray
+    ) -> tuple[np.ndarray, ProximalState]:
+        moved = prox(params + updates, schedule(state.step))
+        return moved - params, ProximalState(state.step + 1)
+
+    return GradientTransformation(init, update)
+
+
+class FistaState(NamedTuple):
+    step: int
+    t: float  # the momentum sequence t_k
+    previous: np.ndarray  # x_{k-1}, the last proximal point
+
+
+def fista(schedule: Schedule, prox: Prox, restart: bool = True) -> GradientTransformation:
+    """FISTA (Beck and Teboulle, 2009), with adaptive restarts (O'Donoghue and Candes,
+    2015). The parameters descent stands at are the extrapolated point ``y_k``::
+
+        x_k = prox(y_k - lr g(y_k), lr)
+        t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2
+        y_{k+1} = x_k + (t_k - 1) / t_{k+1} (x_k - x_{k-1})
+
+    and the momentum restarts (``t = 1``, ``y = x_k``) when the step ``y_k -> x_k``
+    points against the last move ``x_k - x_{k-1}``: the objective would rise.
+    """
+
+    def init(params: np.ndarray) -> FistaState:
+        return FistaState(0, 1.0, params.copy())
+
+    def update(
+        grads: np.ndarray, state: FistaState, params: np.ndarray
+    ) -> tuple[np.ndarray, FistaState]:
+        lr = schedule(state.step)
+        x = prox(params - lr * grads, lr)
+        move = x - state.previous
+        if restart and float((params - x) @ move) > 0.0:
+            t_next, y = 1.0, x
+        else:
+            t_next = (1.0 + math.sqrt(1.0 + 4.0 * state.t * state.t)) / 2.0
+            y = x + ((state.t - 1.0) / t_next) * move
+        return y - params, FistaState(state.step + 1, t_next, x)
 
     return GradientTransformation(init, update)

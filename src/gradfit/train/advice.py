@@ -136,6 +136,7 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
     )
     rule = options.rule
     full = options.batch_size is None or options.batch_size >= objective.n_rows
+    smooth = objective.smooth
     fixes = []
     if not full and not rule.control_variate and rule.name != "custom":
         fixes.append(
@@ -164,22 +165,31 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
         needed = curvature.steps_to_tolerance(lr, max(options.tol, 1e-16) / report.gap)
         if needed is not None and math.isfinite(needed):
             fixes.append(f"max_iter={report.n_steps + int(needed)} (the theory's estimate)")
-        if (curvature.effective_condition_number or 0) > 1e4 and rule.name == "gd":
+        if (curvature.effective_condition_number or 0) > 1e4 and rule.name == "gd" and smooth:
             fixes.append(
                 f"optimizer='nesterov' (condition number "
                 f"{curvature.effective_condition_number:.3g}: momentum needs about its "
                 "square root in steps, plain descent about itself)"
             )
     if full and not rule.line_search and rule.name != "custom":
-        fixes.insert(
-            0,
-            "optimizer='cg' with lr left out (the default: conjugate gradients, every "
-            "digit of least squares in a few steps)",
-        )
+        if smooth and objective.quadratic_loss:
+            fixes.insert(
+                0,
+                "optimizer='cg' with lr left out (the default: conjugate gradients, every "
+                f"digit of {objective.answer} in a few steps)",
+            )
+        elif rule.name != "fista":
+            fixes.insert(
+                0,
+                "optimizer='fista' with lr left out (the default here: accelerated "
+                "proximal gradient with restarts)",
+            )
     if not fixes:
         fixes.append("a larger max_iter")
     return (
-        f"stopped short of least squares: {report.stop}{digits}. Try " + "; or ".join(fixes) + "."
+        f"stopped short of {objective.answer}: {report.stop}{digits}. Try "
+        + "; or ".join(fixes)
+        + "."
     )
 
 

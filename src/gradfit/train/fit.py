@@ -13,6 +13,7 @@ from gradfit.data.scaling import Scaling
 from gradfit.data.source import ArraySource, Source, as_source
 from gradfit.exceptions import ConvergenceWarning, InvalidInputError, RankDeficiencyWarning
 from gradfit.model.objective import Objective
+from gradfit.model.regularized import RegularizedObjective
 from gradfit.train.advice import rank_note, shortfall, stopped_short
 from gradfit.train.events import Progress, StepRecord
 from gradfit.train.loop import run
@@ -235,19 +236,30 @@ def options_of(options: dict[str, Any], caller: str) -> FitOptions:
 def objective_for(
     source: Source, options: FitOptions, scaling: bool | Scaling | None = None
 ) -> Objective:
-    """The objective ``options`` describe over ``source`` (its scaling and path)."""
+    """The objective ``options`` describe over ``source`` (its scaling, path, loss and
+    penalty)."""
+    scaling = options.standardize if scaling is None else scaling
+    if options.regularized:
+        return RegularizedObjective(
+            source,
+            penalty=options.penalty_spec,
+            loss=options.loss,
+            epsilon=options.epsilon,
+            scaling=scaling,
+            path=options.path,
+            fit_intercept=options.fit_intercept,
+        )
     return Objective(
-        source,
-        scaling=options.standardize if scaling is None else scaling,
-        path=options.path,
-        fit_intercept=options.fit_intercept,
+        source, scaling=scaling, path=options.path, fit_intercept=options.fit_intercept
     )
 
 
 def warn_about(result: FitResult, objective: Objective, options: FitOptions) -> None:
     """Never silently wrong: say when the answer is not (the unique) least squares."""
     rank = result.report.rank
-    if rank is not None and rank < objective.n_coefficients:
+    # a ridge part picks one answer among collinear ones (the curvature has full rank)
+    unique = options.penalty_spec.l2 > 0
+    if rank is not None and rank < objective.n_coefficients and not unique:
         warnings.warn(
             rank_note(rank, objective),
             RankDeficiencyWarning,

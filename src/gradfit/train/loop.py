@@ -251,7 +251,9 @@ def run(
     held_out = None if validation is None else validation.row_loss
     if state.stopping is None:
         watched = None if held_out is None else held_out(theta)
-        memory = StopMemory.starting_at(loss, objective.gradient_norm(grad), watched)
+        memory = StopMemory.starting_at(
+            loss, objective.gradient_norm(objective.stationarity(theta, grad)), watched
+        )
         recorder.add_epoch_loss(loss)
     else:
         memory = state.stopping
@@ -280,6 +282,7 @@ def run(
         n_iter_no_change=options.n_iter_no_change,
         loss_scale=objective.y_scale**2,
         loss_resolution=objective.loss_resolution,
+        answer=objective.answer,
     )
 
     def diverged(at_step: int, seen_loss: float) -> DivergenceError:
@@ -314,8 +317,12 @@ def run(
         schedule,
         beta,
         batch_size,
-        batches=not full and on_step is None,
-        full=full and objective.path == "stats" and not (exact or settle or observed),
+        # the kernels know least squares' batch gradients and smooth full-batch steps
+        batches=not full and on_step is None and objective.least_squares,
+        full=full
+        and objective.path == "stats"
+        and objective.smooth
+        and not (exact or settle or observed),
     )
     batch_value_and_grad = objective.batch_value_and_grad
     # A batch's loss estimates the full loss; one row may weigh up to n/batch_size times more.
@@ -328,8 +335,10 @@ def run(
     # unbounded: the list's own append (a full-batch step is an epoch: microseconds count)
     record_epoch_loss = recorder.add_epoch_loss if bounded else recorder.epoch_loss.append
     # Norms of short vectors: math.hypot of a list beats NumPy's call overhead by 2x.
-    short = d1 < 33 and not exact
+    smooth = objective.smooth
+    short = d1 < 33 and not exact and smooth
     norm = objective.gradient_norm
+    stationarity = objective.stationarity  # with an L1 kink: the smallest subgradient
     gnorm = -1.0
     moved = memory.moved  # the step before a pause, checked at this boundary
     try:
@@ -356,7 +365,10 @@ def run(
                             position = per_epoch
                             stop = StopReason("max_steps", f"paused after {max_steps} steps", step)
                             break
-                    gnorm = math.hypot(*grad.tolist()) if short else norm(grad)
+                    if short:
+                        gnorm = math.hypot(*grad.tolist())
+                    else:
+                        gnorm = norm(grad if smooth else stationarity(theta, grad))
                     stop = check(
                         epoch,
                         step,
@@ -483,7 +495,7 @@ def run(
 
     if loss < 1e3 * objective.loss_resolution:  # rounding noise: the rows give full precision
         loss = objective.row_loss(theta)
-    gnorm = norm(grad)
+    gnorm = norm(stationarity(theta, grad))
     coef = objective.minimum_norm(objective.scaling.to_original(theta))
     # the last entry is the answer returned: with many minimisers the one of smallest |w|
     # (the same predictions, loss and gradient as where descent stood)
@@ -500,7 +512,7 @@ def run(
         ),
         report=TrainingReport(
             loss=loss,
-            grad_norm=_norm(grad),
+            grad_norm=_norm(stationarity(theta, grad)),
             n_steps=step,
             n_epochs=epoch,
             stop=stop,
@@ -579,7 +591,8 @@ def _certificate(
 
 def _least_squares(objective: Objective) -> np.ndarray:
     """``[w, b]`` of least squares in original units (lstsq on the rows, the yardstick)."""
-    if not objective.rows_in_memory:
+    if not objective.rows_in_memory or not objective.least_squares:
+        # (a penalty or Huber's loss: their own minimiser)
         return objective.scaling.to_original(objective.solution())
     batch = objective.source.rows(None)
     w, b = least_squares(batch.X, batch.y, batch.weight, fit_intercept=objective.fit_intercept)

@@ -17,6 +17,7 @@ import numpy as np
 
 from gradfit.data.scaling import Scaling
 from gradfit.exceptions import InvalidInputError
+from gradfit.model.penalty import Penalty
 from gradfit.optim.base import GradientTransformation
 from gradfit.optim.registry import RULES, UpdateRule, custom_rule, get_rule
 from gradfit.optim.schedules import Schedule, check_lr
@@ -34,6 +35,10 @@ __all__ = [
 DEFAULT_BETA = 0.9
 DEFAULT_TOL = 1e-10
 DEFAULT_PATIENCE = 5
+# scikit-learn SGDRegressor's defaults
+DEFAULT_ALPHA = 0.0001
+DEFAULT_L1_RATIO = 0.15
+DEFAULT_EPSILON = 0.1
 FULL_BATCH_MAX_ITER = 100_000
 BATCH_MAX_ITER = 1000
 
@@ -177,6 +182,36 @@ OPTIONS: dict[str, Option] = {
         f"momentum of 'momentum' and 'nesterov', Adam's b1; default {DEFAULT_BETA}",
         hint="try beta=0.9",
     ),
+    "penalty": Option(
+        None,
+        (None, "l2", "l1", "elasticnet"),
+        "penalty on the coefficients (original units, never the intercept): 'l2' (ridge), "
+        "'l1' (lasso, by proximal steps), 'elasticnet'; the objective is the loss plus "
+        "2 * alpha * R(w), twice scikit-learn's, so alpha means what it means there",
+        hint="choose penalty='l2', 'l1' or 'elasticnet', or leave it out",
+    ),
+    "alpha": Option(
+        DEFAULT_ALPHA,
+        (NONNEGATIVE,),
+        "strength of the penalty (scikit-learn's alpha: the same coefficients as Lasso, "
+        "ElasticNet and SGDRegressor; Ridge's alpha is n_samples times it)",
+    ),
+    "l1_ratio": Option(
+        DEFAULT_L1_RATIO,
+        (Interval(float, 0, 1),),
+        "the elastic net's share of L1 (1: lasso, 0: ridge)",
+    ),
+    "loss": Option(
+        "squared_error",
+        ("squared_error", "huber"),
+        "'squared_error' (least squares) or 'huber': squared within epsilon of the "
+        "target, linear beyond, so outliers pull with a bounded force",
+    ),
+    "epsilon": Option(
+        DEFAULT_EPSILON,
+        (Interval(float, 0, None, "neither"),),
+        "Huber's threshold, in the target's units (scikit-learn SGDRegressor's epsilon)",
+    ),
     "batch_size": Option(
         None,
         (Interval(int, 1, None), None),
@@ -294,6 +329,11 @@ class FitOptions:
     lr: float | str | Schedule | None = None
     optimizer: str | UpdateRule | GradientTransformation | None = None
     beta: float | None = None
+    penalty: Literal["l2", "l1", "elasticnet"] | None = None
+    alpha: float = DEFAULT_ALPHA
+    l1_ratio: float = DEFAULT_L1_RATIO
+    loss: Literal["squared_error", "huber"] = "squared_error"
+    epsilon: float = DEFAULT_EPSILON
     batch_size: int | None = None
     max_iter: int | None = None
     tol: float = DEFAULT_TOL
@@ -335,8 +375,11 @@ class FitOptions:
                 f"or choose one of {users}",
                 option="beta",
             )
-        if rule.line_search and self.batch_size is not None:
-            others = ", ".join(repr(n) for n, r in RULES.items() if not r.line_search)
+        self._check_objective(rule)
+        if (rule.line_search or rule.full_batch_only) and self.batch_size is not None:
+            others = ", ".join(
+                repr(n) for n, r in RULES.items() if not (r.line_search or r.full_batch_only)
+            )
             raise InvalidInputError(
                 f"optimizer={rule.name!r} takes exact steps on the full-data loss and has no "
                 f"mini-batch form: leave batch_size out, or choose one of {others}",
@@ -363,7 +406,54 @@ class FitOptions:
         if not chain and self.lr_value == "auto" and rule.auto_factor is None:
             rule.auto_lr(1.0, 1.0, 0.0, True)  # raises the rule's own explanation
 
+    def _check_objective(self, rule: UpdateRule) -> None:
+        """The penalty's and the loss's options, and the rules that can minimise them."""
+        unused = [
+            (
+                self.penalty is None and self.alpha != DEFAULT_ALPHA,
+                "alpha",
+                "penalty='l2', 'l1' or 'elasticnet'",
+            ),
+            (
+                self.penalty != "elasticnet" and self.l1_ratio != DEFAULT_L1_RATIO,
+                "l1_ratio",
+                "penalty='elasticnet'",
+            ),
+            (self.loss != "huber" and self.epsilon != DEFAULT_EPSILON, "epsilon", "loss='huber'"),
+        ]
+        for unset, name, needs in unused:
+            if unset:
+                raise InvalidInputError(
+                    f"{name} has no effect without {needs}: set it, or leave {name} out",
+                    option=name,
+                )
+        if rule.name == "custom":
+            return
+        if not self.penalty_spec.smooth_in_w and not (rule.proximal or rule.uses_geometry):
+            able = ", ".join(repr(n) for n, r in RULES.items() if r.proximal or r.uses_geometry)
+            raise InvalidInputError(
+                f"optimizer={rule.name!r} has no proximal step for the L1 part of "
+                f"penalty={self.penalty!r}: choose one of {able}",
+                option="optimizer",
+            )
+        if self.loss == "huber" and rule.line_search:
+            raise InvalidInputError(
+                f"optimizer={rule.name!r} takes exact steps on a quadratic, and Huber's loss "
+                "is not one: choose 'fista' or 'gd'",
+                option="optimizer",
+            )
+
     # -- derived values -----------------------------------------------------------------
+
+    @property
+    def penalty_spec(self) -> Penalty:
+        """The penalty these options describe (inactive without one)."""
+        return Penalty(self.penalty, float(self.alpha), float(self.l1_ratio))
+
+    @property
+    def regularized(self) -> bool:
+        """Not plain least squares: a penalty, or Huber's loss."""
+        return self.penalty_spec.active or self.loss == "huber"
 
     @property
     def rule(self) -> UpdateRule:
@@ -376,7 +466,11 @@ class FitOptions:
             if self.batch_size is not None:
                 return get_rule("svrg")
             # a learning rate is gradient descent's parameter: asking for one asks for it
-            return get_rule("cg" if self.lr is None else "gd")
+            if self.lr is not None:
+                return get_rule("gd")
+            # conjugate gradients for quadratics; FISTA for an L1 kink or Huber's loss
+            quadratic = self.penalty_spec.smooth_in_w and self.loss == "squared_error"
+            return get_rule("cg" if quadratic else "fista")
         return get_rule(self.optimizer)
 
     @property

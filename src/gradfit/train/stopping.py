@@ -92,7 +92,9 @@ class Stopping:
         loss_scale: float = 0.0,
         loss_resolution: float = 0.0,
         settle: bool = False,
+        answer: str = "least squares",
     ) -> None:
+        self.answer = answer  # what convergence reaches, in words
         self.max_iter, self.gtol, self.patience = max_iter, gtol, patience
         self.certify, self.floor = certify, floor
         self.loss_tol, self.n_iter_no_change = loss_tol, n_iter_no_change
@@ -165,7 +167,7 @@ class Stopping:
         """How far from least squares a gradient norm certifies, in words."""
         gap = self.certify(gnorm)
         if gap is not None:
-            return f"predictions within {gap:.2g} x std(y) of least squares"
+            return f"predictions within {gap:.2g} x std(y) of {self.answer}"
         ratio = gnorm / self.start_gnorm if self.start_gnorm > 0 else 0.0
         return f"gradient norm {gnorm:.2g}, {ratio:.2g} of its start"
 
