@@ -21,6 +21,8 @@ from .conftest import make_problem
         GDRegressor(),
         GDRegressor(batch_size=8, random_state=0),  # SVRG, the default with batches
         GDRegressor(batch_size=8, optimizer="momentum", loss_tol=1e-3, tol=0, random_state=0),
+        GDRegressor(penalty="elasticnet", alpha=0.01, l1_ratio=0.5),  # FISTA's proximal steps
+        GDRegressor(loss="huber", epsilon=1.0, penalty="l2"),
     ],
     expected_failed_checks=lambda estimator: (
         # Plain momentum on batches stopped early by a loss-change test stops where the

@@ -353,8 +353,26 @@ def test_a_perfect_fit_has_no_t_statistics():
 def test_a_penalized_fit_has_no_least_squares_inference():
     X, y, _ = _random(12)
     s = summarize(gradfit.fit(X, y), X, y, penalty="ridge, alpha=1")
-    _not_applicable(s, INFERENCE, "penalized fit (ridge, alpha=1)")
-    assert "penalized" in s.not_applicable["llf"]
+    _not_applicable(s, INFERENCE, "not a least-squares fit (ridge, alpha=1)")
+    assert "not least squares" in s.not_applicable["llf"]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"penalty": "l2", "alpha": 1.0}, "ridge (alpha=1)"),
+        ({"penalty": "l1", "alpha": 0.1}, "lasso (alpha=0.1)"),
+        ({"loss": "huber", "epsilon": 0.5}, "Huber's loss (epsilon=0.5)"),
+    ],
+)
+def test_a_fit_that_is_not_least_squares_says_so_in_its_summary(options, words):
+    X, y, _ = _random(12)
+    result = gradfit.fit(X, y, **options)
+    assert result.report.objective == words
+    s = summarize(result, X, y)
+    _not_applicable(s, INFERENCE, f"not a least-squares fit ({words})")
+    # the fit's own coefficients, reported without least squares' inference
+    np.testing.assert_allclose(s.params, np.append(result.w, result.b), rtol=1e-12)
 
 
 def test_coefficients_far_from_least_squares_without_a_report():

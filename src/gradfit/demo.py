@@ -210,7 +210,8 @@ def outlier_table(console: Any, X: np.ndarray, y: np.ndarray) -> None:
     for col in ("loss", "rows", "slope (kg/cm)", "intercept (kg)", "steps"):
         table.add_column(col, justify="right")
     for (loss, with_row), r in fits.items():
-        name = "least squares" if loss == "squared_error" else f"Huber, epsilon {DAVIS_EPSILON:g} kg"
+        huber = f"Huber, epsilon {DAVIS_EPSILON:g} kg"
+        name = "least squares" if loss == "squared_error" else huber
         rows = "all 200" if with_row else "without row 12"
         table.add_row(name, rows, f"{r.w[0]:.4f}", f"{r.b:.2f}", str(r.n_steps))
     console.print(table)

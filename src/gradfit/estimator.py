@@ -89,7 +89,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         objective, so the same ``alpha`` gives the coefficients of ``Lasso``,
         ``ElasticNet`` and ``SGDRegressor``; ``Ridge(alpha=n_samples * alpha)``.
     l1_ratio : float in [0, 1], default=0.15
-        The elastic net's share of L1 (only with ``penalty='elasticnet'``).
+        The elastic net's share of L1 (only with ``penalty='elasticnet'``; as ``alpha``
+        without a penalty and ``epsilon`` without Huber's loss, ignored otherwise, as in
+        scikit-learn).
     loss : {'squared_error', 'huber'}, default='squared_error'
         'huber': ``e^2`` while the error ``|e| <= epsilon``, then ``2 epsilon |e| -
         epsilon^2`` (twice ``SGDRegressor``'s Huber loss): an outlier pulls with a
@@ -286,10 +288,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             optimizer=self.optimizer,
             beta=self.beta,
             penalty=self.penalty,
-            alpha=self.alpha,
-            l1_ratio=self.l1_ratio,
             loss=self.loss,
-            epsilon=self.epsilon,
+            # as in scikit-learn, a parameter of a penalty or loss not chosen is ignored
+            # (GridSearchCV and the estimator checks set alpha on any estimator with one)
+            **self._used("alpha", self.penalty is not None),
+            **self._used("l1_ratio", self.penalty == "elasticnet"),
+            **self._used("epsilon", self.loss == "huber"),
             batch_size=self.batch_size,
             max_iter=max_iter,
             tol=self.tol,
@@ -304,6 +308,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             history_stride=self.history_stride,
             max_history=self.max_history,
         )
+
+    def _used(self, name: str, applies: bool) -> dict[str, Any]:
+        return {name: getattr(self, name)} if applies else {}
 
     def _schedule(self, objective: Objective, options: FitOptions) -> Schedule | None:
         """The learning rate as a schedule; 'auto' resolved on ``objective``."""
@@ -515,13 +522,20 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         assert self._seen is not None
         stats, n_rows = self._seen
         summary = SummarySource(stats, n_rows, result.model.feature_names)
-        objective = Objective(summary, scaling=result.scaling, fit_intercept=self.fit_intercept)
+        # the same penalty (Huber's loss needs rows: its passes are all there is)
+        same = self._check_params(self.max_iter)
+        if same.loss != "squared_error":
+            return result
         options = FitOptions(
             tol=self.tol,
             max_iter=self.max_iter,
             max_history=self.max_history,
             fit_intercept=self.fit_intercept,
+            penalty=same.penalty,
+            alpha=same.alpha,
+            l1_ratio=same.l1_ratio,
         )
+        objective = objective_for(summary, options, result.scaling)
         refined = run(objective, options, w0=result.w, b0=result.b)
         self._warn_if_short(refined, objective, options)
         state = result.state._replace(theta=refined.state.theta)

@@ -81,6 +81,8 @@ def summarize(
             f"summarize takes the result of a fit (with .model), got {type(result).__name__}"
         )
     report = getattr(result, "report", None)
+    if penalty is None:  # what the fit minimised, when not least squares
+        penalty = getattr(report, "objective", None)
     named = None if isinstance(X, Source) else feature_names_of(X)
     if named is not None and list(named) != list(model.feature_names):
         raise InvalidInputError(

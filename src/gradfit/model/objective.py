@@ -415,6 +415,10 @@ class Objective:
             return float(p @ (self.quadratic().H @ p))
         return float(p @ self.rows.hessian_vector_product(p))
 
+    def describe(self) -> str | None:
+        """What is minimised, in words, when it is not least squares (None: it is)."""
+        return None
+
     def prox(self, theta: np.ndarray, step: float) -> np.ndarray:
         """The proximal map of the objective's non-smooth part (none here: ``theta``)."""
         return theta

@@ -106,6 +106,13 @@ class Penalty:
         return 0.0 if self.name is None else self.alpha * (1.0 - self.ratio)
 
     @property
+    def title(self) -> str:
+        """'ridge', 'lasso' or 'elastic net' ('none' without a penalty)."""
+        return {"l2": "ridge", "l1": "lasso", "elasticnet": "elastic net"}.get(
+            str(self.name), "none"
+        )
+
+    @property
     def smooth_in_w(self) -> bool:
         """No L1 part (none, ridge, or a strength of 0)."""
         return self.l1 == 0

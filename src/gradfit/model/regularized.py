@@ -112,10 +112,18 @@ class RegularizedObjective(Objective):
     def answer(self) -> str:  # type: ignore[override]
         """What descent converges to, in words: 'the minimum of Huber's loss + l1'."""
         loss = "Huber's loss" if self.huber else "the squared error"
-        named = {"l2": "ridge", "l1": "lasso", "elasticnet": "elastic net"}
         if not self.penalty.active:
             return f"the minimum of {loss}"
-        return f"the minimum of {loss} + the {named[str(self.penalty.name)]} penalty"
+        return f"the minimum of {loss} + the {self.penalty.title} penalty"
+
+    def describe(self) -> str:
+        """``"Huber's loss (epsilon=5) + lasso (alpha=0.5)"``: what is minimised."""
+        parts = [f"Huber's loss (epsilon={self.epsilon:g})"] if self.huber else []
+        if self.penalty.active:
+            net = self.penalty.name == "elasticnet"
+            mix = f", l1_ratio={self.penalty.l1_ratio:g}" if net else ""
+            parts.append(f"{self.penalty.title} (alpha={self.penalty.alpha:g}{mix})")
+        return " + ".join(parts) or "least squares"
 
     def with_penalty(self, penalty: Penalty) -> RegularizedObjective:
         """The same rows, loss and coordinates with another penalty: no pass over the rows

@@ -324,8 +324,8 @@ class Summary:
         # why statistics would not apply, in order of precedence
         if penalty is not None:
             why = (
-                f"penalized fit ({penalty}): its coefficients are not least squares, so the "
-                "least-squares standard errors, tests and likelihood do not apply"
+                f"not a least-squares fit ({penalty}): its coefficients are not least squares, "
+                "so the least-squares standard errors, tests and likelihood do not apply"
             )
             reasons_ls: str | None = why
         elif opt is not None and not opt.converged:

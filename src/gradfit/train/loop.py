@@ -524,6 +524,7 @@ def run(
             seconds=time.perf_counter() - started,
             gap=certify(gnorm),
             rank=objective.design_rank,
+            objective=objective.describe(),
         ),
         state=TrainState(
             theta=theta,

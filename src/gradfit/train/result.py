@@ -49,6 +49,9 @@ class TrainingReport:
     rank : int or None
         Rank of the design ``[X 1]``; below ``d + 1`` least squares has many solutions
         and the one with the smallest ``|w|`` is returned.
+    objective : str or None
+        What was minimised when it is not least squares (a penalty, Huber's loss), in
+        words; None for least squares.
     """
 
     loss: float
@@ -64,6 +67,7 @@ class TrainingReport:
     seconds: float
     gap: float | None = None
     rank: int | None = None
+    objective: str | None = None
 
     @property
     def digits(self) -> float | None:
