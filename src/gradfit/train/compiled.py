@@ -199,7 +199,15 @@ class CompiledRun:
             self.full_runner = FullBatchRunner(kernels, rule, schedule, beta)
             return
         self.batch_runner = BatchRunner(
-            kernels, rule, schedule, beta, objective.scaling, objective.fit_intercept, batch_size
+            kernels,
+            rule,
+            schedule,
+            beta,
+            objective.scaling,
+            objective.fit_intercept,
+            batch_size,
+            penalty=getattr(objective, "scaled_penalty", None),
+            epsilon=objective.epsilon if getattr(objective, "huber", False) else None,
         )
         self.kernel_batches = KernelBatches(None if objective.streamed else rows_of(objective.rows))
         self.mean_weight = objective.mean_weight

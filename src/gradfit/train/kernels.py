@@ -93,16 +93,37 @@ def _rate(kind, lr, a, b, t, rates, k):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _force(e, i, weight, epsilon):
+    """A row's pull ``s_i dloss/de / 2`` and its loss, for error ``e``: the squared
+    error's ``s_i e`` and ``s_i e^2``, or Huber's with ``e`` clipped to ``epsilon``
+    (``model/losses.py``; None: squared)."""
+    if epsilon is not None:
+        c = min(max(e, -epsilon), epsilon)
+        r = c * (2.0 * e - c)
+        if weight is not None:  # noqa: SIM108  (a statement: numba prunes it)
+            return weight[i] * c, weight[i] * r
+        return c, r
+    if weight is not None:  # noqa: SIM108
+        we = weight[i] * e
+    else:
+        we = e
+    return we, we * e
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _batch_grad(
     theta, X, data, indices, indptr, y, weight, order, start, stop, mean, inv_scale,
-    intercept, total, wb, grad,
+    intercept, total, wb, grad, epsilon, l1, l2,
 ):  # fmt: skip
     """Loss of rows ``order[start:stop]`` at ``theta``; their gradient into ``grad``.
 
     The rows are dense values row after row in ``X`` (row ``i`` at ``X[i d : (i + 1)
     d]``) or CSR arrays (``data``, ``indices``, ``indptr``): the other is None, as are
     ``weight`` (all 1) and ``mean`` (no standardization). A None is a type to numba:
-    each combination compiles to its own code, without the branches.
+    each combination compiles to its own code, without the branches. ``epsilon`` is
+    Huber's threshold (None: squared error); ``l1``, ``l2`` the penalty's weights per
+    coordinate (``model/penalty.py``; None: no such part), added as the readable path
+    adds them: the whole penalty's value and its ridge gradient to the batch's.
     """
     # (numba prunes a branch on ``x is not None`` where x is None: each layout's code
     # sits under its own such test, so that the other layout's is never compiled)
@@ -125,12 +146,8 @@ def _batch_grad(
             p = b
             for jj in range(indptr[i], indptr[i + 1]):
                 p += data[jj] * wb[indices[jj]]
-            e = p - y[i]
-            if weight is not None:  # noqa: SIM108  (a statement: numba prunes it)
-                we = weight[i] * e
-            else:
-                we = e
-            loss += we * e
+            we, term = _force(p - y[i], i, weight, epsilon)
+            loss += term
             g = we * factor
             gb += g
             for jj in range(indptr[i], indptr[i + 1]):
@@ -154,12 +171,8 @@ def _batch_grad(
             else:
                 for j in range(d):
                     p += X[row + j] * theta[j]
-            e = p - y[i]
-            if weight is not None:  # noqa: SIM108  (a statement: numba prunes it)
-                we = weight[i] * e
-            else:
-                we = e
-            loss += we * e
+            we, term = _force(p - y[i], i, weight, epsilon)
+            loss += term
             g = we * factor
             gb += g
             if mean is not None:
@@ -176,7 +189,19 @@ def _batch_grad(
                 for j in range(d):
                     grad[j] += X[row + j] * g
     grad[d] = gb if intercept else 0.0
-    return loss / total
+    loss = loss / total
+    if l1 is not None or l2 is not None:
+        penalty = 0.0
+        if l1 is not None:
+            for j in range(d + 1):
+                penalty += l1[j] * abs(theta[j])
+        if l2 is not None:
+            for j in range(d + 1):
+                penalty += l2[j] * (theta[j] * theta[j])
+            for j in range(d + 1):
+                grad[j] += (2.0 * l2[j]) * theta[j]
+        loss += penalty
+    return loss
 
 
 @njit(cache=True, nogil=True)
@@ -273,12 +298,17 @@ def batch_steps(
     thetas,
     losses,
     gnorms,
+    epsilon,
+    l1,
+    l2,
 ):
     """``count`` steps on the batches ``position, position + 1, ...`` of ``order``.
 
     The rows as ``_batch_grad`` takes them. ``hyper`` is ``(beta, b2, eps)``,
     ``schedule`` ``(kind, lr, a, b)``; ``anchor`` (None: no control variate) and its
-    full gradient ``anchor_grad`` give SVRG's correction. Updates ``theta`` and the
+    full gradient ``anchor_grad`` give SVRG's correction. ``epsilon``, ``l1``, ``l2``:
+    Huber's loss and the penalty (``_batch_grad``); with ``l1`` each step ends with the
+    soft threshold (``optim/transforms.proximal_step``: ISTA, proximal SVRG). Updates ``theta`` and the
     rule's state in place. The first step is step ``step`` of the run: a step whose
     number is a multiple of ``stride`` is recorded (its number, the parameters before
     it, its batch's loss and gradient norm) in ``steps``, ``thetas``, ``losses``,
@@ -293,6 +323,7 @@ def batch_steps(
     grad = np.empty(d1)
     other = np.empty(d1)
     wb = np.empty(d1)
+    before = np.empty(d1)
     entries = 0
     for s in range(count):
         start = (position + s) * batch_size
@@ -300,14 +331,14 @@ def batch_steps(
         total = (stop - start) * mean_weight
         loss = _batch_grad(
             theta, X, data, indices, indptr, y, weight, order, start, stop,
-            mean, inv_scale, intercept, total, wb, grad,
+            mean, inv_scale, intercept, total, wb, grad, epsilon, l1, l2,
         )  # fmt: skip
         if not loss < blowup:
             return s, BLOWUP, loss, entries, sched_t, adam_t, powers
         if anchor is not None:
             _batch_grad(
                 anchor, X, data, indices, indptr, y, weight, order, start, stop,
-                mean, inv_scale, intercept, total, wb, other,
+                mean, inv_scale, intercept, total, wb, other, epsilon, l1, l2,
             )  # fmt: skip
             for j in range(d1):
                 grad[j] = grad[j] - other[j]
@@ -324,9 +355,21 @@ def batch_steps(
             entries += 1
         rate = _rate(kind, lr, a, b, sched_t, rates, s)
         sched_t += 1
+        if l1 is not None:
+            for j in range(d1):
+                before[j] = theta[j]
         adam_t, powers = _apply_rule(
             rule, theta, grad, rate, beta, b2, eps, velocity, mu, nu, adam_t, powers, False
         )
+        if l1 is not None:  # the proximal step as an update: theta + (prox(moved) - theta)
+            for j in range(d1):
+                moved = theta[j]
+                shrunk = max(abs(moved) - rate * l1[j], 0.0)
+                if moved < 0:
+                    shrunk = -shrunk
+                elif moved != moved:  # NaN stays NaN, as np.sign's
+                    shrunk = moved
+                theta[j] = before[j] + (shrunk - before[j])
     return count, DONE, math.nan, entries, sched_t, adam_t, powers
 
 

@@ -317,8 +317,9 @@ def run(
         schedule,
         beta,
         batch_size,
-        # the kernels know least squares' batch gradients and smooth full-batch steps
-        batches=not full and on_step is None and objective.least_squares,
+        # the kernels know the batch gradients of the squared error and Huber's loss with
+        # any penalty, and smooth full-batch steps on the statistics
+        batches=not full and on_step is None,
         full=full
         and objective.path == "stats"
         and objective.smooth

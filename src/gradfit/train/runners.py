@@ -26,7 +26,12 @@ from gradfit.optim.schedules import (
     inverse_scaling,
     step_decay,
 )
-from gradfit.optim.transforms import ScaleByAdamState, ScaleByScheduleState, TraceState
+from gradfit.optim.transforms import (
+    ProximalState,
+    ScaleByAdamState,
+    ScaleByScheduleState,
+    TraceState,
+)
 
 __all__ = [
     "RULE_CODES",
@@ -82,6 +87,8 @@ class _RuleState(NamedTuple):
 def _unpack(name: str, state: Any, d1: int) -> _RuleState:
     empty = np.zeros(0)
     if name in ("gd", "svrg"):
+        if not isinstance(state, ScaleByScheduleState):  # with the proximal step's state
+            state = state[0]
         return _RuleState(empty, empty, empty, 0, int(state.step))
     trace_or_adam, sched = state
     if name == "adam":
@@ -91,10 +98,11 @@ def _unpack(name: str, state: Any, d1: int) -> _RuleState:
     return _RuleState(trace_or_adam.velocity.copy(), empty, empty, 0, int(sched.step))
 
 
-def _pack(name: str, s: _RuleState) -> Any:
+def _pack(name: str, s: _RuleState, proximal: bool = False) -> Any:
     sched = ScaleByScheduleState(s.sched_t)
     if name in ("gd", "svrg"):
-        return sched
+        # the proximal step counts the same steps (optim/registry.UpdateRule.make)
+        return (sched, ProximalState(s.sched_t)) if proximal else sched
     if name == "adam":
         return (ScaleByAdamState(s.adam_t, s.mu, s.nu), sched)
     return (TraceState(s.velocity), sched)
@@ -214,8 +222,19 @@ class BatchRunner(_Runner):
         scaling: Scaling,
         fit_intercept: bool,
         batch_size: int,
+        penalty: Any = None,
+        epsilon: float | None = None,
     ) -> None:
         super().__init__(kernels, rule, schedule, beta)
+        # Huber's threshold and the penalty's weights per coordinate (None: absent; the
+        # kernels compile without them); the L1 part is a proximal step
+        self._epsilon = None if epsilon is None else float(epsilon)
+        self._l1 = self._l2 = None
+        if penalty is not None:
+            if penalty.l1.any():
+                self._l1 = np.ascontiguousarray(penalty.l1, dtype=np.float64)
+            if penalty.l2.any():
+                self._l2 = np.ascontiguousarray(penalty.l2, dtype=np.float64)
         if scaling.is_identity:  # None: the kernels compile without the scaling
             self._mean, self._inv_scale = None, None
         else:  # a multiplication instead of a division per value: rounding-level changes
@@ -261,10 +280,15 @@ class BatchRunner(_Runner):
                 self._start_powers(state.adam_t), schedule, state.sched_t, rates,
                 anchor if control else None, anchor_grad if control else None,
                 float(blowup), step, stride, steps, thetas, losses, gnorms,
+                self._epsilon, self._l1, self._l2,
             ),
         )  # fmt: skip
         self._powers = (adam_t, *powers)
-        new_state = _pack(self.rule.name, state._replace(adam_t=adam_t, sched_t=sched_t))
+        new_state = _pack(
+            self.rule.name,
+            state._replace(adam_t=adam_t, sched_t=sched_t),
+            proximal=self._l1 is not None,
+        )
         return BatchSteps(
             new_theta,
             new_state,
