@@ -849,3 +849,15 @@ def test_a_constant_column_is_absorbed_by_the_intercept(column, position):
     np.testing.assert_allclose(r.w, ref.coef_, rtol=1e-6, atol=1e-6)
     s = gradfit.summarize(r, X, y)  # a constant column is data, not an overflow
     assert s.rsquared == pytest.approx(ref.score(X, y), rel=1e-9)
+
+
+def test_a_rate_past_the_stable_one_is_named_when_the_loss_only_oscillates():
+    """Huber's gradient is bounded: too large a rate oscillates instead of diverging, and
+    the warning must name the rate, not ask for more iterations."""
+    d = gradfit.load_dataset("bdims")
+    with pytest.warns(gradfit.ConvergenceWarning) as seen:
+        gradfit.fit(d.X, d.y, optimizer="fista", lr=1.5, loss="huber", epsilon=2.0, max_iter=200)
+    message = str(seen[0].message)
+    assert "of the minimum of Huber's loss" in message
+    assert "a smaller lr: lr=1.5 is above the largest stable rate" in message
+    assert "larger max_iter" not in message

@@ -154,7 +154,15 @@ def shortfall(result: FitResult, objective: Objective, options: FitOptions) -> s
         if lr < 0.5 * auto:
             fixes.append(f"lr='auto' ({auto:.3g} here, {lr:.3g} was used)")
     at_edge = lr is not None and curvature is not None and lr * curvature.lipschitz > 2 - 2e-9
-    if full and rule.name == "gd" and at_edge:
+    stable = None if curvature is None else rule.stable_lr(curvature.lipschitz, options.beta_value)
+    gd_edge = full and rule.name == "gd" and at_edge
+    if full and lr is not None and stable is not None and lr > stable * (1 + 1e-9) and not gd_edge:
+        # past the stable rate a bounded gradient (Huber's) oscillates instead of diverging
+        fixes.append(
+            f"a smaller lr: lr={lr:.3g} is above the largest stable rate {stable:.3g} for "
+            f"optimizer={rule.name!r} (L = {curvature.lipschitz:.3g})"  # type: ignore[union-attr]
+        )
+    elif gd_edge:
         # at (or past) 2/L the steepest direction bounces forever: more steps never help
         auto_used = options.lr_value == "auto"
         better = f"lr='auto' ({auto:.3g})" if auto is not None and not auto_used else "a smaller lr"
@@ -209,9 +217,13 @@ def rank_note(rank: int, objective: Objective) -> str:
         if n < k
         else "some columns are linear combinations of others, or constant"
     )
+    like = (
+        "as numpy.linalg.lstsq and scikit-learn's LinearRegression do"
+        if objective.answer == "least squares"
+        else "as numpy.linalg.lstsq does for least squares"
+    )
     return (
-        f"the design {design} has rank {rank} of {k} ({why}): least squares has "
+        f"the design {design} has rank {rank} of {k} ({why}): {objective.answer} has "
         "many solutions, all with the same predictions; gradfit returns the one with the "
-        "smallest |w|, as numpy.linalg.lstsq and scikit-learn's LinearRegression do. "
-        "Drop redundant columns for unique coefficients."
+        f"smallest |w|, {like}. Drop redundant columns for unique coefficients."
     )

@@ -257,9 +257,9 @@ def objective_for(
 def warn_about(result: FitResult, objective: Objective, options: FitOptions) -> None:
     """Never silently wrong: say when the answer is not (the unique) least squares."""
     rank = result.report.rank
-    # a ridge part picks one answer among collinear ones (the curvature has full rank)
-    unique = options.penalty_spec.l2 > 0
-    if rank is not None and rank < objective.n_coefficients and not unique:
+    # a penalty chooses among collinear answers itself (ridge: the unique minimum; the
+    # lasso: the same predictions whichever it returns), least squares' note would mislead
+    if rank is not None and rank < objective.n_coefficients and not options.penalty_spec.active:
         warnings.warn(
             rank_note(rank, objective),
             RankDeficiencyWarning,
