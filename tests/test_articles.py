@@ -63,3 +63,37 @@ def test_article_a_fewer_steps_best_rate_is_one_step():
     assert r.n_steps == 1 and r.converged
     slow = run(objective, FitOptions(lr=0.05 * c.best_lr, tol=0))
     assert slow.n_steps > 50
+
+
+def test_davis_outlier_table_least_squares_and_huber(capsys):
+    """Article A's part 4: the demo's four lines are least squares (lstsq) and the minimum
+    of Huber's loss (its optimality condition checked on the rows), with and without row 12."""
+    from rich.console import Console
+
+    from gradfit import demo
+
+    davis = load_dataset("davis")
+    X, y = davis.X, davis.y
+    fits = demo.davis_fits(X, y)
+    keep = np.arange(len(y)) != 11
+    for with_row in (True, False):
+        rows = slice(None) if with_row else keep
+        w, b = least_squares(X[rows], y[rows])
+        r = fits["squared_error", with_row]
+        np.testing.assert_allclose([r.w[0], r.b], [w[0], b], rtol=1e-9)
+        # Huber's minimum: the clipped errors balance, sum(clip(e)) = sum(clip(e) x) = 0
+        h = fits["huber", with_row]
+        e = X[rows, 0] * h.w[0] + h.b - y[rows]
+        force = np.clip(e, -demo.DAVIS_EPSILON, demo.DAVIS_EPSILON)
+        assert abs(force.sum()) < 1e-7 * len(e) * demo.DAVIS_EPSILON
+        assert abs(force @ X[rows, 0]) < 1e-7 * len(e) * demo.DAVIS_EPSILON * 170
+    # the outlier bends least squares (0.24 against 1.15) and hardly Huber's line
+    assert fits["squared_error", True].w[0] < 0.3 < 1.1 < fits["squared_error", False].w[0]
+    assert abs(fits["huber", True].w[0] - fits["huber", False].w[0]) < 0.1
+    console = Console(width=120, force_terminal=False)
+    demo.outlier_table(console, X, y)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Huber, epsilon 5 kg │ all 200 │ 1.0570 │ -115.70" in text
+    assert "least squares │ without row 12 │ 1.1492 │ -130.75" in text
+    fig = demo.outlier_plot(X, y)
+    assert len(fig.axes[0].lines) == 4
