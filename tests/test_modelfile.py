@@ -436,3 +436,21 @@ def test_cli_shipped_data_set(tmp_path, capsys):
     assert main(["summary", str(model), "davis"]) == 0
     assert "weight" in capsys.readouterr().out
     assert os.path.getsize(model) > 0
+
+
+def test_a_penalized_fit_is_saved_as_one(tmp_path):
+    """The objective a fit minimised travels with it: a loaded lasso is no least-squares
+    fit to its summary (no standard errors), and its options say how to refit it."""
+    import gradfit
+
+    d = gradfit.load_dataset("bdims")
+    r = gradfit.fit(d.X, d.y, penalty="l1", alpha=0.5)
+    path = gradfit.save(
+        r, tmp_path / "lasso.json", X=d.X, y=d.y, options={"penalty": "l1", "alpha": 0.5}
+    )
+    m = gradfit.load(path)
+    assert m.record.objective == "lasso (alpha=0.5)"
+    assert m.restorable_options() == {"penalty": "l1", "alpha": 0.5}
+    s = gradfit.summarize(m, d.X, d.y)
+    assert "not a least-squares fit (lasso (alpha=0.5))" in s.not_applicable["bse"]
+    np.testing.assert_array_equal(m.model.w, r.w)

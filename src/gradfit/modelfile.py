@@ -50,6 +50,7 @@ from gradfit.modelfile_schema import (
     _MODEL,
     _RECORD,
     _RECORD_FIELDS,
+    _RECORD_LATER,
     _SCALING,
     _TOP,
     _check_fields,
@@ -105,6 +106,7 @@ class TrainingRecord:
     loss: float | None
     rank: int | None
     curvature_condition_number: float | None
+    objective: str | None = None  # what was minimised when not least squares
 
     @property
     def stop(self) -> StopReason:
@@ -139,10 +141,11 @@ class TrainingRecord:
             loss=_finite_or_none(report.loss),
             rank=None if report.rank is None else int(report.rank),
             curvature_condition_number=_finite_or_none(kappa),
+            objective=getattr(report, "objective", None),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _RECORD_FIELDS}
+        return {name: getattr(self, name) for name in (*_RECORD_FIELDS, *_RECORD_LATER)}
 
 
 @dataclass(frozen=True)
@@ -445,6 +448,7 @@ def _load(shown: str) -> SavedModel:
     _check_fields(m, _MODEL, "model.")
     _check_fields(m["scaling"], _SCALING, "model.scaling.")
     _check_fields(t, _RECORD, "training.")
+    _check_fields(t, {k: v for k, v in _RECORD_LATER.items() if k in t}, "training.")
     if payload["data"] is not None:
         _check_fields(payload["data"], _DATA, "data.")
         _check_weight_name(payload["data"])
@@ -480,7 +484,10 @@ def _load(shown: str) -> SavedModel:
         )
     return SavedModel(
         model=LinearModel.from_dict(m),
-        record=TrainingRecord(**{k: _plain(k, t[k]) for k in _RECORD_FIELDS}),
+        record=TrainingRecord(
+            **{k: _plain(k, t[k]) for k in _RECORD_FIELDS},
+            **{k: t[k] for k in _RECORD_LATER if k in t},
+        ),
         options=dict(payload["options"]),
         not_restorable=tuple(payload["not_restorable"]),
         gradfit_version=payload["gradfit_version"],

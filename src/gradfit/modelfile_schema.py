@@ -75,6 +75,10 @@ _RECORD: dict[str, tuple[Callable[[Any], bool], str]] = {
     "curvature_condition_number": (_optional(_is_number), "a number or null"),
 }
 _RECORD_FIELDS = tuple(_RECORD)
+# fields added after format 1 was first written: checked when present (older files lack them)
+_RECORD_LATER: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "objective": (_optional(_is_str), "a string or null"),
+}
 _DATA: dict[str, tuple[Callable[[Any], bool], str]] = {
     "rows": (_is_int, "a whole number"),
     "feature_names": (_list_of(_is_str), "a list of strings"),
