@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SOURCES := src tests benchmarks conftest.py
 
-.PHONY: demo test fuzz lint browser bench images clean
+.PHONY: demo test fuzz lint browser bench images clean docs docs-site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update -qq && \
@@ -47,8 +47,17 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-test: lint browser
+test: lint browser docs-site
 	MPLCONFIGDIR=$(CURDIR)/.venv/mpl $(BIN)/python -m pytest
+
+# The documentation site (mkdocs.yml): built with warnings as errors (a tutorial whose
+# code fails, a broken link or docstring fails the build), then served on loopback.
+DOCS_ENV := NO_MKDOCS_2_WARNING=1 MPLCONFIGDIR=$(CURDIR)/.venv/mpl
+docs-site: $(VENV)/.installed-test
+	$(DOCS_ENV) $(BIN)/mkdocs build --strict --quiet
+
+docs: docs-site
+	$(DOCS_ENV) $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
 
 # The property tests with fresh random examples, FUZZ_ROUNDS times (`make test` repeats
 # the same examples every run).
@@ -62,4 +71,4 @@ bench: $(VENV)/.installed-bench browser
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks build site

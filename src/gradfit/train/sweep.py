@@ -49,6 +49,8 @@ def sweep(
     The objective's statistics and curvature are computed once for all rates.
     ``until`` is each fit's callback (return True to stop it).
 
+    Examples
+    --------
     >>> from gradfit.data import ArraySource, make_article_b
     >>> d = make_article_b(100)
     >>> points = sweep(Objective(ArraySource(d.X, d.y)), [0.1, 10.0], FitOptions(max_iter=50))
