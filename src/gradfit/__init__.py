@@ -73,6 +73,10 @@ def __getattr__(name: str) -> object:
         from gradfit.estimator import GDRegressor
 
         return GDRegressor
+    if name == "widget":  # the playground in a notebook (gradfit[notebook]: anywidget)
+        from gradfit.notebook import widget
+
+        return widget
     raise AttributeError(f"module 'gradfit' has no attribute {name!r}")
 
 
@@ -127,4 +131,5 @@ __all__ = [
     "step_decay",
     "summarize",
     "sweep",
+    "widget",
 ]

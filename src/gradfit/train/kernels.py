@@ -100,7 +100,7 @@ def _force(e, i, weight, epsilon):
     if epsilon is not None:
         c = min(max(e, -epsilon), epsilon)
         r = c * (2.0 * e - c)
-        if weight is not None:  # noqa: SIM108  (a statement: numba prunes it)
+        if weight is not None:  # (numba prunes it where weight is None)
             return weight[i] * c, weight[i] * r
         return c, r
     if weight is not None:  # noqa: SIM108
@@ -308,10 +308,10 @@ def batch_steps(
     ``schedule`` ``(kind, lr, a, b)``; ``anchor`` (None: no control variate) and its
     full gradient ``anchor_grad`` give SVRG's correction. ``epsilon``, ``l1``, ``l2``:
     Huber's loss and the penalty (``_batch_grad``); with ``l1`` each step ends with the
-    soft threshold (``optim/transforms.proximal_step``: ISTA, proximal SVRG). Updates ``theta`` and the
-    rule's state in place. The first step is step ``step`` of the run: a step whose
-    number is a multiple of ``stride`` is recorded (its number, the parameters before
-    it, its batch's loss and gradient norm) in ``steps``, ``thetas``, ``losses``,
+    soft threshold (``optim/transforms.proximal_step``: ISTA, proximal SVRG). Updates
+    ``theta`` and the rule's state in place. The first step is step ``step`` of the
+    run: a step whose number is a multiple of ``stride`` is recorded (its number, the
+    parameters before it, its batch's loss and gradient norm) in ``steps``, ``thetas``, ``losses``,
     ``gnorms``. Returns ``(steps done, status, loss that ended it, entries recorded,
     schedule's t, Adam's t)``; ``status`` is ``BLOWUP`` when a batch's loss reached
     ``blowup`` (that step is not taken).
