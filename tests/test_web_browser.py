@@ -175,3 +175,106 @@ def test_a_line_through_the_origin(page: Page, live_server):
     expect(page.locator("#explain")).to_contain_text("(no intercept)")
     expect(page.locator("#explain")).not_to_contain_text("dJ/db")
     shot(page, "through-the-origin")
+
+
+def shown(v: float) -> str:
+    """A number as the page shows it (JavaScript's toPrecision(6))."""
+    return f"{v:#.6g}"
+
+
+def test_lasso_holds_a_coefficient_at_zero(page: Page, live_server):
+    from gradfit import fit, load_dataset
+
+    open_page(page, live_server, "?dataset=bdims&features=age,hgt&lr=0.1")
+    expect(page.locator("#alpha")).to_be_hidden()  # no penalty: no strength to set
+    page.select_option("#penalty", "l1")
+    expect(page.locator("#alpha")).to_be_visible()
+    expect(page.locator("#l1-ratio")).to_be_hidden()  # the L1 share is the elastic net's
+    page.fill("#alpha", "30")
+    page.locator("#alpha").dispatch_event("change")
+    expect(page).to_have_url(re.compile(r"penalty=l1&alpha=30"))
+    expect(page.locator("#objective")).to_have_text("lasso (alpha=30)")
+    page.click("#run-btn")
+    expect(page.locator("#success")).to_be_visible(timeout=30_000)
+    expect(page.locator("#success-text")).to_contain_text(
+        "You reached the minimum of the squared error + the lasso penalty"
+    )
+    # the engine's own numbers: the same descent by gradfit.fit (the soft threshold
+    # holds age's coefficient at exactly 0), and the lasso's minimum
+    d = load_dataset("bdims", features=["age", "hgt"])  # the page lists columns in order
+    steps = int(page.text_content("#step"))
+    session_run = {"max_iter": 10**9, "tol": 0, "gtol": 1e-12, "random_state": 0}
+    ref = fit(
+        d.X, d.y, lr=0.1, optimizer="gd", penalty="l1", alpha=30.0, max_steps=steps, **session_run
+    )
+    assert ref.w[0] == 0.0
+    expect(page.locator("#params")).to_have_text(
+        f"wgt = {shown(0.0)} * age + {shown(ref.w[1])} * hgt + {shown(ref.b)}"
+    )
+    expect(page.locator("#loss")).to_have_text(shown(ref.loss))
+    expect(page.locator("#best")).to_have_text(shown(fit(d.X, d.y, penalty="l1", alpha=30.0).loss))
+    kinks = page.locator("#kinks")
+    expect(kinks).to_contain_text("Now w[age] = 0, held at the L1 kink.")
+    expect(kinks).to_contain_text("At the minimum the kink holds w[age] at 0.")
+    # the contours: the objective's, the minimum, least squares beside it, the kinks
+    surface = page.locator("#chart-surface")
+    expect(surface).to_contain_text("contours of lasso (alpha=30)")
+    page.select_option("#coef-x", "1")  # w[hgt]
+    page.select_option("#coef-y", "0")  # w[age]
+    expect(surface.locator(".legendtext", has_text="age = 0 (kink)")).to_have_count(1)
+    expect(surface.locator(".legendtext", has_text="hgt = 0 (kink)")).to_have_count(1)
+    expect(surface.locator(".legendtext", has_text="least squares")).to_have_count(1)
+    expect(surface.locator(".legendtext", has_text="minimum")).to_have_count(1)
+    shot(page, "lasso")
+    page.click("#code-btn")
+    expect(page.locator("#code")).to_contain_text("penalty='l1', alpha=30")
+    expect(page.locator("#code")).to_contain_text("--penalty l1 --alpha 30")
+    # a shared link brings the penalty back, and the same numbers
+    url, params = page.url, page.text_content("#params")
+    page.goto(url)
+    expect(page.locator("#params")).to_have_text(params)
+    expect(page.locator("#penalty")).to_have_value("l1")
+    expect(page.locator("#alpha")).to_have_value("30")
+
+
+def test_a_rule_without_a_proximal_step_is_refused_in_the_pages_words(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.1")
+    page.select_option("#penalty", "l1")
+    expect(page.locator("#objective")).to_contain_text("lasso")
+    page.select_option("#optimizer", "momentum")
+    error = page.locator("#error")
+    expect(error).to_contain_text("The update rule 'momentum' cannot fit the lasso (L1) penalty")
+    expect(error).to_contain_text(
+        "Choose the update rule 'gd', 'svrg' or 'fista', or the penalty 'none' or 'ridge (L2)'."
+    )
+    expect(error).not_to_contain_text("optimizer=")
+    shot(page, "lasso-momentum-refused")
+    page.select_option("#penalty", "l2")  # ridge is smooth: momentum fits it
+    expect(error).to_be_hidden()
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#kinks")).to_be_hidden()
+
+
+def test_huber_and_the_elastic_net_show_their_controls(page: Page, live_server):
+    open_page(page, live_server, "?lr=0.1")
+    expect(page.locator("#epsilon")).to_be_hidden()
+    page.select_option("#loss-fn", "huber")
+    expect(page.locator("#epsilon")).to_be_visible()
+    page.fill("#epsilon", "2")
+    page.locator("#epsilon").dispatch_event("change")
+    page.select_option("#penalty", "elasticnet")
+    expect(page.locator("#l1-ratio")).to_be_visible()
+    page.fill("#l1-ratio", "0.5")
+    page.locator("#l1-ratio").dispatch_event("change")
+    expect(page.locator("#objective")).to_have_text(
+        "Huber's loss (epsilon=2) + elastic net (alpha=1, l1_ratio=0.5)"
+    )
+    expect(page).to_have_url(re.compile(r"l1_ratio=0\.5.*loss=huber&epsilon=2"))
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#chart-loss")).to_contain_text("objective per step")
+    page.select_option("#loss-fn", "squared_error")
+    expect(page.locator("#epsilon")).to_be_hidden()
+    expect(page.locator("#objective")).to_have_text("elastic net (alpha=1, l1_ratio=0.5)")
+    shot(page, "elastic-net")

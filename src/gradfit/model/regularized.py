@@ -183,10 +183,29 @@ class RegularizedObjective(Objective):
         """The objective at many parameter vectors (rows of ``thetas``)."""
         thetas = np.atleast_2d(thetas)
         if self.huber:
-            return np.array([self._full(t)[0] for t in thetas])
+            return self._huber_at(thetas)
         quad = self.quadratic()
         J = 0.5 * np.einsum("ki,ij,kj->k", thetas, quad.H, thetas) - thetas @ quad.h + quad.f0
         return np.maximum(J, 0.0) + np.abs(thetas) @ self.scaled_penalty.l1
+
+    def _huber_at(self, thetas: np.ndarray) -> np.ndarray:
+        """Huber's objective at many parameter vectors: the rows' predictions for a block
+        of them at once (a contour plot's grid is thousands)."""
+        batch = self.source.rows(None)
+        Z = self.scaling.apply(dense_rows(batch.X, 0, self.n_rows))
+        weight = batch.weight
+        total = float(self.n_rows if weight is None else weight.sum())
+        block = max(1, 2**22 // max(self.n_rows, 1))  # 32 MiB of errors at a time
+        out = np.empty(len(thetas))
+        for start in range(0, len(thetas), block):
+            part = thetas[start : start + block]
+            intercept = part[:, -1] if self.fit_intercept else 0.0
+            errors = Z @ part[:, :-1].T + intercept - batch.y[:, None]
+            clipped = np.clip(errors, -self.epsilon, self.epsilon)
+            rho = clipped * (2.0 * errors - clipped)
+            sums = rho.sum(axis=0) if weight is None else weight @ rho
+            out[start : start + block] = sums / total + self.scaled_penalty.values(part)
+        return out
 
     # -- the proximal step and convergence ----------------------------------------------
 

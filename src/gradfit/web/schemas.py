@@ -21,13 +21,21 @@ from pydantic import (
 )
 
 from gradfit.optim.registry import stepped_rule_names
-from gradfit.train.options import DEFAULT_BETA, OPTIONS
+from gradfit.train.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_BETA,
+    DEFAULT_EPSILON,
+    DEFAULT_L1_RATIO,
+    OPTIONS,
+)
 from gradfit.web.datasets import FIRST_DATASET, dataset_names
 from gradfit.web.settings import Mode
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_SEED",
+    "MAX_ALPHA",
+    "MAX_EPSILON",
     "MAX_LR",
     "ErrorOut",
     "StepIn",
@@ -37,6 +45,10 @@ __all__ = [
 
 # The page's own cap: far beyond any stable rate, it keeps numbers in JSON's range.
 MAX_LR = 1e6
+# The same for the penalty's strength (past every coefficient's kink, or a ridge that
+# holds the line flat) and for Huber's epsilon (past every error: least squares).
+MAX_ALPHA = 1e6
+MAX_EPSILON = 1e12
 # The page starts at article A's rate on raw-looking settings: the learner moves it.
 ARTICLE_LR = 0.01
 # What the page starts with: mini-batches of 32 rows when chosen, and a fixed seed so
@@ -69,7 +81,7 @@ def settings_model() -> type[BaseModel]:
     return create_model(
         "SettingsIn",
         __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
-        __doc__="A new session: data, mode, update rule and learning rate.",
+        __doc__=("A new session: data, mode, update rule, learning rate, penalty and loss."),
         dataset=(_one_of(dataset_names()), FIRST_DATASET),
         target=(str | None, Field(None, max_length=MAX_NAME_LENGTH)),
         features=(
@@ -103,6 +115,44 @@ def settings_model() -> type[BaseModel]:
                 DEFAULT_BETA,
                 description="momentum, or Adam's b1 (only for rules that use it)",
                 **_bounds("beta"),
+            ),
+        ),
+        penalty=(
+            _one_of(OPTIONS["penalty"].accepts),  # None among them: null, no penalty
+            Field(
+                None,
+                description="'l2' (ridge), 'l1' (lasso), 'elasticnet', or null: none",
+            ),
+        ),
+        alpha=(
+            StrictFloat,
+            Field(
+                DEFAULT_ALPHA,
+                description=f"strength of the penalty (only with one), at most {MAX_ALPHA:g}",
+                **{**_bounds("alpha"), "le": MAX_ALPHA},
+            ),
+        ),
+        l1_ratio=(
+            StrictFloat,
+            Field(
+                DEFAULT_L1_RATIO,
+                description="the elastic net's share of L1 (only with 'elasticnet')",
+                **_bounds("l1_ratio"),
+            ),
+        ),
+        loss=(
+            _one_of(OPTIONS["loss"].accepts),
+            Field("squared_error", description="'squared_error' or 'huber'"),
+        ),
+        epsilon=(
+            StrictFloat,
+            Field(
+                DEFAULT_EPSILON,
+                description=(
+                    f"Huber's threshold in the target's units (only with 'huber'), at "
+                    f"most {MAX_EPSILON:g}"
+                ),
+                **{**_bounds("epsilon"), "le": MAX_EPSILON},
             ),
         ),
         standardize=(StrictBool, True),

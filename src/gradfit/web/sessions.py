@@ -6,6 +6,11 @@ chose; ``step(n)`` resumes the paused descent for ``n`` steps with
 number the page shows comes from the same loop the library runs. ``state`` is what
 the page shows after each request. No web framework here: ``gradfit.web.app`` turns
 these objects into HTTP.
+
+With a penalty or Huber's loss the objective is ``objective_for``'s
+``RegularizedObjective``: the loss shown, the minimum to reach and the contours are
+its own (the penalty included), and the least-squares answer is kept beside it for
+the contour plot to show how far the penalty moved the minimum.
 """
 
 from __future__ import annotations
@@ -24,13 +29,20 @@ from gradfit.data.source import ArraySource
 from gradfit.exceptions import DivergenceError
 from gradfit.explain import explain_record
 from gradfit.model import Objective
+from gradfit.surface import optimum
 from gradfit.train import FitResult, History, StepRecord, run
 from gradfit.train.advice import stable_lr
 from gradfit.train.fit import objective_for
 from gradfit.web.datasets import SessionData, load_data
 from gradfit.web.settings import Settings
 from gradfit.web.uploads import Upload
-from gradfit.web.views import data_view, history_points, success_view, surface_view
+from gradfit.web.views import (
+    data_view,
+    history_points,
+    kink_view,
+    success_view,
+    surface_view,
+)
 from gradfit.web.yardstick import Yardstick
 
 __all__ = ["Session"]
@@ -49,7 +61,7 @@ class Session:
     objective : Objective
         The loss over those rows, built once for the session.
     yardstick : Yardstick
-        The least-squares minimum the session is measured against.
+        The minimum of ``objective`` the session is measured against.
     id : str
     result : FitResult or None
         The last run (None before the first step): its ``state`` resumes the descent.
@@ -78,6 +90,7 @@ class Session:
     success_step: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     touched: float = field(default_factory=time.monotonic)
+    _least_squares: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, uploads: Mapping[str, Upload]) -> Session:
@@ -109,6 +122,28 @@ class Session:
     @property
     def loss(self) -> float:
         return self.yardstick.start_loss if self.result is None else self.result.loss
+
+    @property
+    def regularized(self) -> bool:
+        """A penalty or Huber's loss: not least squares."""
+        return self.settings.options.regularized
+
+    @property
+    def least_squares(self) -> np.ndarray | None:
+        """The least-squares ``theta`` of the same rows and coordinates, beside a penalty's
+        or Huber's minimum (None for least squares itself: that is the minimum)."""
+        if not self.regularized:
+            return None
+        if self._least_squares is None:
+            plain = Objective(
+                self.objective.source,
+                scaling=self.objective.scaling,
+                path="stats" if self.objective.path == "stats" else "direct",
+                fit_intercept=self.objective.fit_intercept,
+            )
+            # the answer a least-squares session is measured against (its Yardstick's)
+            self._least_squares = optimum(plain)[0]
+        return self._least_squares
 
     def step(self, n: int = 1) -> dict[str, Any]:
         """Take ``n`` steps (fewer if the descent converges or diverges first).
@@ -170,9 +205,15 @@ class Session:
             "theta": self.theta.tolist(),
             "feature_names": d.feature_names,
             "target": d.target_name,
-            "success": None if self.success_step is None else success_view(self.success_step),
+            "success": None if self.success_step is None else self._success(),
             "points": history_points(history, since),
             "explain": None,
+            # what is minimised: 'least squares', or "Huber's loss (epsilon=2) + lasso ..."
+            "objective": self.objective.describe() or "least squares",
+            # the coefficients at 0 on the L1 kink, now and at the minimum (None: no kink)
+            "kinks": kink_view(
+                self.objective, self.theta if self.step_count else None, self.yardstick.star
+            ),
         }
         if self.last_record is not None:
             out["explain"] = explain_record(
@@ -186,13 +227,19 @@ class Session:
         out["view"] = data_view(d.X, d.y, coef)
         return out
 
+    def _success(self) -> dict[str, Any]:
+        assert self.success_step is not None
+        if not self.regularized:
+            return success_view(self.success_step)
+        return success_view(self.success_step, self.objective.answer)
+
     def surface(
         self, path: Sequence[Sequence[float]] | None = None, coefs: Sequence[int] = (0, -1)
     ) -> dict[str, Any]:
-        """J over two coefficients (others at the optimum) around ``path``, in descent
-        coordinates; without a path, around the way from the start to here.
+        """The objective over two coefficients (others at the optimum) around ``path``, in
+        descent coordinates; without a path, around the way from the start to here.
 
         ``coefs`` index ``[w_0, ..., w_{d-1}, b]``; -1 is the intercept.
         """
         trail = path or np.array([self.theta, np.zeros(self.objective.n_params)])
-        return surface_view(self.objective, self.yardstick.star, trail, coefs)
+        return surface_view(self.objective, self.yardstick.star, trail, coefs, self.least_squares)

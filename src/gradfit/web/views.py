@@ -2,6 +2,13 @@
 
 Pure functions of the engine's values (histories, coefficients, the objective); no
 session and no HTTP here.
+
+With a penalty or Huber's loss the contours are the objective's own (``loss_at``
+includes the penalty): ridge's bowl is rounder and its minimum moves towards 0 from
+least squares' (both are marked); the lasso's L1 part has a kink wherever a
+coefficient is 0, the lines ``w_j = 0``, drawn where they cross the picture. In
+descent coordinates ``v_j = w_j * scale_j``, so ``w_j = 0`` is ``v_j = 0`` whether or
+not the features are standardized.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import numpy as np
 
 from gradfit.exceptions import InvalidInputError
 from gradfit.model import Objective
+from gradfit.model.regularized import RegularizedObjective
 from gradfit.surface import surface_grid
 from gradfit.train import History
 
@@ -21,6 +29,8 @@ __all__ = [
     "SURFACE_POINTS",
     "data_view",
     "history_points",
+    "kink_view",
+    "kinked",
     "success_view",
     "surface_view",
 ]
@@ -70,23 +80,82 @@ def data_view(X: Any, y: np.ndarray, coef: np.ndarray) -> dict[str, Any]:
     return {"kind": "scatter", "actual": y[idx].tolist(), "predicted": predicted.tolist()}
 
 
+def kinked(objective: Objective) -> np.ndarray:
+    """Which of ``[w_0, ..., w_{d-1}, b]`` have an L1 kink at 0 (none without one)."""
+    if isinstance(objective, RegularizedObjective) and not objective.smooth:
+        l1 = objective.scaled_penalty.l1 > 0
+        l1[-1] = False  # the intercept is never penalized
+        return l1
+    return np.zeros(objective.n_params, dtype=bool)
+
+
+def kink_view(
+    objective: Objective, theta: np.ndarray | None, star: np.ndarray
+) -> dict[str, Any] | None:
+    """The coefficients the L1 kink holds at 0, now and at the minimum (None: no kink).
+
+    A step's soft threshold sets a coefficient to exactly 0 when the loss's pull on it
+    is weaker than the penalty's, so after a step an exact 0 is the kink holding it.
+    ``theta`` is None before the first step (every coefficient starts at 0).
+    """
+    kinks = kinked(objective)
+    if not kinks.any():
+        return None
+    names = objective.feature_names
+    now = np.zeros_like(kinks) if theta is None else kinks & (theta == 0)
+    return {
+        "now": [names[k] for k in np.flatnonzero(now)],
+        "at_minimum": [names[k] for k in np.flatnonzero(kinks & (star == 0))],
+    }
+
+
+def _free_intercept(objective: Objective) -> Objective:
+    """The same loss and penalty with the intercept free (to draw the loss over b)."""
+    if isinstance(objective, RegularizedObjective):
+        return RegularizedObjective(
+            objective.source,
+            penalty=objective.penalty,
+            loss=objective.loss,
+            epsilon=objective.epsilon,
+            scaling=objective.scaling,
+            path="stats" if objective.path == "stats" else "direct",
+        )
+    return Objective(
+        objective.source,
+        scaling=objective.scaling,
+        path="stats" if objective.path == "stats" else "direct",
+    )
+
+
 def surface_view(
     objective: Objective,
     star: np.ndarray,
     trail: Sequence[Sequence[float]] | np.ndarray,
     coefs: Sequence[int],
+    least_squares: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """J over two coefficients (the others at the optimum ``star``) around ``trail``.
 
     Parameters
     ----------
     objective : Objective
+        Its ``loss_at`` is what the contours show (a penalty included).
     star : ndarray of shape (d + 1,)
-        The least-squares ``theta``, descent coordinates.
+        The minimiser of ``objective``, descent coordinates.
     trail : sequence of k points of d + 1 numbers (k >= 1)
         The path to frame, descent coordinates.
     coefs : pair of int
         Indices into ``[w_0, ..., w_{d-1}, b]``; -1 is the intercept.
+    least_squares : ndarray of shape (d + 1,), optional
+        The least-squares ``theta``, marked (and framed) beside a penalty's or
+        Huber's minimum.
+
+    Returns
+    -------
+    dict
+        ``x``, ``y``, ``z`` (the grid), ``star``, ``labels``, ``indices``, ``kinks``
+        (per axis: whether the line ``w = 0`` is a kink) and ``least_squares`` (the
+        two coordinates, or None).
 
     Raises
     ------
@@ -103,19 +172,17 @@ def surface_view(
     i, j = (c % width for c in coefs)
     if i == j:
         raise InvalidInputError("coefs must name two different coefficients")
+    kinks = kinked(objective)
+    trail = np.asarray(trail, dtype=np.float64)
+    if least_squares is not None:
+        trail = np.vstack([trail, least_squares])
     if not objective.fit_intercept:
         # A line through the origin holds b at 0; the picture shows the true loss over b
         # too, so that the path is seen to stay on the line b = 0.
-        objective = Objective(
-            objective.source,
-            scaling=objective.scaling,
-            path="stats" if objective.path == "stats" else "direct",
-        )
+        objective = _free_intercept(objective)
         # frame the free optimum too, so that b has a range worth drawing
-        trail = np.vstack([np.asarray(trail, dtype=np.float64), objective.solution()])
-    A, C, J = surface_grid(
-        objective, np.asarray(trail, dtype=np.float64), star, i, j, n=SURFACE_POINTS
-    )
+        trail = np.vstack([trail, objective.solution()])
+    A, C, J = surface_grid(objective, trail, star, i, j, n=SURFACE_POINTS)
     names = [*objective.feature_names, "b"]
     return {
         "x": A[0].tolist(),
@@ -124,14 +191,20 @@ def surface_view(
         "star": [float(star[i]), float(star[j])],
         "labels": [names[i], names[j]],
         "indices": [i, j],
+        "kinks": [bool(kinks[i]), bool(kinks[j])],
+        "least_squares": (
+            None if least_squares is None else [float(least_squares[i]), float(least_squares[j])]
+        ),
     }
 
 
-def success_view(steps: int) -> dict[str, Any]:
-    """The congratulation, and the challenge that follows it."""
+def success_view(steps: int, answer: str = "the least-squares minimum") -> dict[str, Any]:
+    """The congratulation, and the challenge that follows it.
+
+    ``answer`` names the minimum reached (``RegularizedObjective.answer`` with a
+    penalty or Huber's loss).
+    """
     return {
         "steps": steps,
-        "message": (
-            f"You reached the least-squares minimum in {steps} steps. Can you do it in fewer steps?"
-        ),
+        "message": f"You reached {answer} in {steps} steps. Can you do it in fewer steps?",
     }

@@ -3,6 +3,10 @@
 A ``Yardstick`` knows the minimum of a session's objective and where descent starts;
 it says when a descent has reached the minimum, and ``fewest_steps`` finds how few
 steps any constant learning rate needs (a sweep of plain full-batch descent).
+
+With a penalty or Huber's loss the objective is theirs (``RegularizedObjective``): the
+minimum is its own, and plain descent takes the L1 part's soft threshold after each
+step (ISTA), as the session's 'gd' does.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ class Yardstick:
     Attributes
     ----------
     star : ndarray
-        The least-squares ``theta``.
+        The minimising ``theta`` (least squares', or the objective's own).
     best_loss : float
         The loss there.
     start_loss : float

@@ -2,7 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["dataset", "target", "features", "mode", "batch", "optimizer", "lr", "standardize", "intercept", "seed", "upload"];
+const FIELDS = ["dataset", "target", "features", "mode", "batch", "optimizer", "lr", "standardize", "intercept", "seed", "upload",
+  "penalty", "alpha", "l1_ratio", "loss", "epsilon"];
 const RUN_LIMIT = 20000;
 const RUN_RATE = 60;  // steps per second while running: several per request when frames are slow
 
@@ -39,11 +40,26 @@ async function api(method, path, body) {
   return data;
 }
 
-function lrValue() {
-  const text = $("lr").value.trim();
+function numberOf(id) {
+  const text = $(id).value.trim();
   const number = Number(text);
   // Anything that is not a plain finite number goes to the server as typed: it says why not.
   return text !== "" && Number.isFinite(number) ? number : text;
+}
+
+function lrValue() {
+  return numberOf("lr");
+}
+
+function penaltyValue() {
+  return $("penalty").value === "none" ? null : $("penalty").value;
+}
+
+function objectiveControls() {
+  // the strength with a penalty, the L1 share with the elastic net, epsilon with Huber's loss
+  $("alpha-controls").hidden = !penaltyValue();
+  $("l1-ratio-label").hidden = $("penalty").value !== "elasticnet";
+  $("epsilon-label").hidden = $("loss-fn").value !== "huber";
 }
 
 function settings() {
@@ -60,6 +76,12 @@ function settings() {
     standardize: $("standardize").checked,
     fit_intercept: $("intercept").checked,
     seed: Number($("seed").value) || 0,
+    penalty: penaltyValue(),
+    loss: $("loss-fn").value,
+    // only with the choice each belongs to (a hidden control's value is not sent)
+    ...(penaltyValue() ? { alpha: numberOf("alpha") } : {}),
+    ...($("penalty").value === "elasticnet" ? { l1_ratio: numberOf("l1-ratio") } : {}),
+    ...($("loss-fn").value === "huber" ? { epsilon: numberOf("epsilon") } : {}),
   };
 }
 
@@ -95,6 +117,15 @@ function writeUrl() {
   q.set("standardize", s.standardize ? "1" : "0");
   q.set("intercept", s.fit_intercept ? "1" : "0");
   q.set("seed", String(s.seed));
+  if (s.penalty) {
+    q.set("penalty", s.penalty);
+    q.set("alpha", String(s.alpha));
+    if (s.penalty === "elasticnet") q.set("l1_ratio", String(s.l1_ratio));
+  }
+  if (s.loss === "huber") {
+    q.set("loss", s.loss);
+    q.set("epsilon", String(s.epsilon));
+  }
   if (s.upload_id) q.set("upload", s.upload_id);
   q.set("coefs", coefs().join(","));
   q.set("steps", String(last ? last.step : 0));
@@ -126,6 +157,12 @@ function setLr(value) {
   $("lr").value = String(value);
   const n = Number(value);
   if (Number.isFinite(n) && n > 0) $("lr-slider").value = String(Math.log10(n));
+}
+
+function setAlpha(value) {
+  $("alpha").value = String(value);
+  const n = Number(value);
+  if (Number.isFinite(n) && n > 0) $("alpha-slider").value = String(Math.log10(n));
 }
 
 let generation = 0;
@@ -176,6 +213,8 @@ function receive(state) {
   const terms = state.w.slice(0, 4).map((w, i) => `${fmt(w)} * ${names[i]}`).join(" + ");
   const intercept = $("intercept").checked ? ` + ${fmt(state.b)}` : " (through the origin)";
   $("params").textContent = `${state.target} = ${terms}${state.w.length > 4 ? " + ..." : ""}${intercept}`;
+  $("objective").textContent = state.objective;
+  showKinks(state.kinks);
   const status = $("status");
   status.className = state.status;
   if (state.status === "diverged") {
@@ -194,6 +233,20 @@ function receive(state) {
   writeUrl();
 }
 
+function showKinks(kinks) {
+  // the coefficients the L1 kink holds at exactly 0: now, and at the minimum
+  const box = $("kinks");
+  box.hidden = !kinks;
+  if (!kinks) return;
+  const listed = (names) => names.map((n) => `w[${n}]`).join(", ");
+  const parts = [];
+  if (kinks.now.length) parts.push(`Now ${listed(kinks.now)} = 0, held at the L1 kink.`);
+  parts.push(kinks.at_minimum.length
+    ? `At the minimum the kink holds ${listed(kinks.at_minimum)} at 0.`
+    : "At the minimum no coefficient is 0: this strength is too weak to hold one there.");
+  box.textContent = parts.join(" ");
+}
+
 async function showSuccess(success) {
   $("success").hidden = false;
   $("success-text").textContent = success.message;
@@ -203,7 +256,8 @@ async function showSuccess(success) {
     $("fewest-text").textContent = fewest.steps === null
       ? "No constant rate reaches it within 5000 steps of plain gradient descent."
       : `The fewest steps any constant learning rate needs on this data: ${fewest.steps}, at lr = ${fmt(fewest.lr)} ` +
-        `(plain full-batch gradient descent; stable below 2/L = ${fmt(fewest.max_stable_lr)}).`;
+        `(plain full-batch gradient descent${last && last.kinks ? ", each step ending with the L1 soft threshold" : ""}; ` +
+        `stable below 2/L = ${fmt(fewest.max_stable_lr)}).`;
     $("show-me").dataset.lr = String(fewest.lr);
   } catch (err) {
     $("fewest-text").textContent = err.message;
@@ -269,12 +323,16 @@ function drawData() {
   }
 }
 
+function lossName() {
+  return last.objective === "least squares" ? "loss" : "objective";
+}
+
 function drawLoss() {
   Plotly.react("chart-loss", [
     { x: points.step, y: points.loss, mode: "lines+markers", marker: { size: 3 }, name: "loss" },
     { x: [0, Math.max(1, points.step[points.step.length - 1])], y: [last.best_loss, last.best_loss],
       mode: "lines", line: { dash: "dash", color: "#000" }, name: "minimum" },
-  ], { ...layoutBase, title: { text: "loss per step" }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" } });
+  ], { ...layoutBase, title: { text: `${lossName()} per step` }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: lossName() }, type: "log" } });
 }
 
 let surfaceTicket = 0;
@@ -290,11 +348,35 @@ async function drawSurface() {
     if (asked !== session || ticket !== surfaceTicket) return;  // a newer drawing follows
     lastSurface = performance.now();
     const [i, j] = s.indices;
-    Plotly.react("chart-surface", [
-      { x: s.x, y: s.y, z: s.z, type: "contour", ncontours: 25, showscale: false, contours: { coloring: "lines" } },
-      { x: path.map((t) => t[i]), y: path.map((t) => t[j]), mode: "lines+markers", marker: { size: 4, color: "#c0392b" }, line: { color: "#c0392b" } },
-      { x: [s.star[0]], y: [s.star[1]], mode: "markers", marker: { symbol: "star", size: 14, color: "#000" } },
-    ], { ...layoutBase, title: { text: "cost contours and the path" }, xaxis: { title: { text: s.labels[0] } }, yaxis: { title: { text: s.labels[1] } } });
+    const traces = [
+      { x: s.x, y: s.y, z: s.z, type: "contour", ncontours: 25, showscale: false, contours: { coloring: "lines" }, name: "contours", showlegend: false, hoverinfo: "skip" },
+      { x: path.map((t) => t[i]), y: path.map((t) => t[j]), mode: "lines+markers", marker: { size: 4, color: "#c0392b" }, line: { color: "#c0392b" }, name: "path" },
+      { x: [s.star[0]], y: [s.star[1]], mode: "markers", marker: { symbol: "star", size: 14, color: "#000" }, name: "minimum" },
+    ];
+    if (s.least_squares) {
+      // where least squares would go: the penalty (or Huber's loss) moved the minimum from here
+      traces.push({ x: [s.least_squares[0]], y: [s.least_squares[1]], mode: "markers",
+        marker: { symbol: "circle-open", size: 12, color: "#555", line: { width: 2 } }, name: "least squares" });
+    }
+    // the lasso's kinks: the lines where a penalized coefficient is 0
+    const ends = (v) => [v[0], v[v.length - 1]];
+    if (s.kinks[0]) {
+      traces.push({ x: [0, 0], y: ends(s.y), mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.labels[0]} = 0 (kink)` });
+    }
+    if (s.kinks[1]) {
+      traces.push({ x: ends(s.x), y: [0, 0], mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.labels[1]} = 0 (kink)` });
+    }
+    const plain = last.objective === "least squares";
+    Plotly.react("chart-surface", traces, {
+      ...layoutBase,
+      showlegend: !plain,
+      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 10 } },
+      margin: { ...layoutBase.margin, b: plain ? 40 : 90 },
+      // the objective's own contours: the penalty (or Huber's loss) is in them
+      title: plain ? { text: "cost contours and the path" } : { text: `contours of ${last.objective}`, font: { size: 12 } },
+      xaxis: { title: { text: s.labels[0] } },
+      yaxis: { title: { text: s.labels[1] } },
+    });
   } catch (err) {
     showError(err.message);
   }
@@ -360,6 +442,12 @@ async function init() {
   if (q.get("standardize")) $("standardize").checked = q.get("standardize") === "1";
   if (q.get("intercept")) $("intercept").checked = q.get("intercept") === "1";
   if (q.get("seed")) $("seed").value = q.get("seed");
+  if (q.get("penalty")) $("penalty").value = q.get("penalty");
+  if (q.get("alpha")) setAlpha(q.get("alpha"));
+  if (q.get("l1_ratio")) $("l1-ratio").value = q.get("l1_ratio");
+  if (q.get("loss")) $("loss-fn").value = q.get("loss");
+  if (q.get("epsilon")) $("epsilon").value = q.get("epsilon");
+  objectiveControls();
   const wanted = (q.get("coefs") || "0,-1").split(",").map(Number);
   for (const [id, c] of [["coef-x", wanted[0]], ["coef-y", wanted[1]]]) {
     $(id).add(new Option(String(c), String(c)));
@@ -379,9 +467,16 @@ async function init() {
       drawSurface();  // the same descent, seen over other coefficients
     });
   }
-  for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "intercept", "seed"]) {
+  for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "intercept", "seed",
+    "l1-ratio", "epsilon"]) {
     $(id).addEventListener("change", newSession);
   }
+  for (const id of ["penalty", "loss-fn"]) {
+    $(id).addEventListener("change", () => { objectiveControls(); newSession(); });
+  }
+  $("alpha").addEventListener("change", () => { setAlpha($("alpha").value); newSession(); });
+  $("alpha-slider").addEventListener("input", () => { $("alpha").value = Number((10 ** Number($("alpha-slider").value)).toPrecision(3)); });
+  $("alpha-slider").addEventListener("change", newSession);
   $("dataset").addEventListener("change", () => { datasetChanged(false); newSession(); });
   $("lr").addEventListener("change", () => { setLr($("lr").value); newSession(); });
   $("lr-slider").addEventListener("input", () => { $("lr").value = Number((10 ** Number($("lr-slider").value)).toPrecision(3)); });
