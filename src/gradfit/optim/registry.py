@@ -109,6 +109,10 @@ class UpdateRule:
         proximal map.
     full_batch_only : bool
         The rule has no mini-batch form.
+    answer : callable(state, theta) -> theta, or None
+        Where a finished run stands, when not at ``theta`` (FISTA steps from
+        extrapolated points; its answer is the last proximal point, whose zeros are
+        exact). None: ``theta``.
     """
 
     name: str
@@ -126,6 +130,7 @@ class UpdateRule:
     proximal: bool = False
     uses_geometry: bool = False
     full_batch_only: bool = False
+    answer: Callable[[Any, np.ndarray], np.ndarray] | None = None
 
     def make(
         self, schedule: Schedule, beta: float = 0.9, geometry: Geometry | None = None
@@ -315,6 +320,7 @@ register(
         auto_factor=lambda beta, full: 1.0,
         uses_geometry=True,
         full_batch_only=True,
+        answer=lambda state, theta: state.previous,
     )
 )
 

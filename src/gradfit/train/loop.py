@@ -493,6 +493,9 @@ def run(
     paused = stop.code == "max_steps"
     if paused:
         loss, grad = evaluate(theta)
+    elif rule.answer is not None:  # the rule's own answer (FISTA's last proximal point)
+        theta = rule.answer(opt_state, theta)
+        loss, grad = evaluate(theta)
 
     if loss < 1e3 * objective.loss_resolution:  # rounding noise: the rows give full precision
         loss = objective.row_loss(theta)

@@ -14,7 +14,7 @@ from gradfit.data.source import Source, as_source
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.penalty import Penalty
 from gradfit.model.regularized import RegularizedObjective
-from gradfit.train.fit import objective_for, options_of
+from gradfit.train.fit import objective_for, options_of, warn_about
 from gradfit.train.loop import run
 
 __all__ = ["RegularizationPath", "alpha_max", "regularization_path"]
@@ -51,7 +51,7 @@ class RegularizationPath:
 
     def nonzero(self) -> np.ndarray:
         """How many coefficients are not 0 at each strength."""
-        return np.count_nonzero(self.coef, axis=1)
+        return np.count_nonzero(self.coef, axis=1).astype(np.int64)
 
 
 def alpha_max(objective: RegularizedObjective, l1_ratio: float = 1.0) -> float:
@@ -64,12 +64,36 @@ def alpha_max(objective: RegularizedObjective, l1_ratio: float = 1.0) -> float:
     """
     if not 0 < l1_ratio <= 1:
         raise InvalidInputError(f"l1_ratio must be in (0, 1] for alpha_max, got {l1_ratio!r}")
-    # every coefficient held at 0: only the intercept moves
-    held = objective.with_penalty(Penalty("l1", alpha=1e300))
-    theta = held.solution()
-    theta[:-1] = 0.0
+    # every coefficient at 0, the intercept at its own optimum (w = 0 is v = 0 in descent
+    # coordinates, and there the intercept's coordinate is b itself)
+    theta = np.zeros(objective.n_params)
+    if objective.fit_intercept:
+        theta[-1] = _intercept_alone(objective)
     grad = objective.with_penalty(Penalty()).value_and_grad(theta)[1]
     return float(np.max(np.abs(grad[:-1]) * objective.scaling.scale)) / (2.0 * l1_ratio)
+
+
+def _intercept_alone(objective: RegularizedObjective) -> float:
+    """The best constant: the (weighted) mean of y, or for Huber's loss the root of the
+    clipped errors' sum, which grows with b (bisection to the last bit)."""
+    if not objective.huber:
+        return objective.stats_of_rows.y_mean
+    rows = objective.source.rows(None)
+    y, weight, eps = rows.y, rows.weight, objective.epsilon
+
+    def pull(b: float) -> float:
+        force = np.clip(b - y, -eps, eps)
+        return float(force.sum() if weight is None else weight @ force)
+
+    low, high = float(y.min()), float(y.max())
+    while True:
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            return middle
+        if pull(middle) < 0:
+            low = middle
+        else:
+            high = middle
 
 
 def regularization_path(
@@ -106,8 +130,10 @@ def regularization_path(
     >>> import gradfit
     >>> d = gradfit.load_dataset("bdims")
     >>> path = regularization_path(d.X, d.y, n_alphas=20)
-    >>> path.nonzero()[0], path.nonzero()[-1] > 5
-    (0, True)
+    >>> path.nonzero()[:6].tolist()  # none at alpha_max, then one by one
+    [0, 1, 1, 1, 2, 2]
+    >>> round(path.alpha_max, 4)
+    132.5999
     """
     if penalty not in ("l1", "elasticnet", "l2"):
         raise InvalidInputError(
@@ -136,10 +162,17 @@ def regularization_path(
     d = objective.n_params - 1
     coef, intercept = np.zeros((grid.size, d)), np.zeros(grid.size)
     steps = np.zeros(grid.size, dtype=np.int64)
+    if objective.certificate_curvature() is None and opts.tol > 0:
+        # no certified distance (Huber's loss): tol is relative to the first gradient,
+        # which a warm start near its answer makes tiny; measure it from a cold start
+        cold = objective.with_penalty(Penalty()).value_and_grad(np.zeros(d + 1))[1]
+        opts = opts.replace(gtol=max(opts.gtol, opts.tol * float(np.linalg.norm(cold))))
     w0, b0 = None, 0.0
     for i, alpha in enumerate(grid):
         fitted = objective.with_penalty(Penalty(penalty, float(alpha), l1_ratio))  # type: ignore[arg-type]
-        result = run(fitted, opts.replace(alpha=float(alpha)), w0=w0, b0=b0)
+        step_options = opts.replace(alpha=float(alpha))
+        result = run(fitted, step_options, w0=w0, b0=b0)
+        warn_about(result, fitted, step_options)  # a fit of the path that stopped short
         coef[i], intercept[i], steps[i] = result.w, result.b, result.n_steps
         w0, b0 = result.w, result.b if opts.fit_intercept else 0.0
     return RegularizationPath(
