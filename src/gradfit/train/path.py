@@ -131,7 +131,7 @@ def regularization_path(
     >>> d = gradfit.load_dataset("bdims")
     >>> path = regularization_path(d.X, d.y, n_alphas=20)
     >>> path.nonzero()[:6].tolist()  # none at alpha_max, then one by one
-    [0, 1, 1, 1, 2, 2]
+    [0, 1, 2, 2, 4, 5]
     >>> round(path.alpha_max, 4)
     132.5999
     """
