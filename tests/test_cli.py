@@ -36,7 +36,8 @@ def test_demo_reproduces_both_articles():
     # the numbers README.md quotes from this output
     flat = " ".join(text.split())
     assert "after 1213 steps (converged: predictions within 1e-10 x std(y)" in flat
-    steps = re.findall(r"│\s+[\d.]+ │\s+[\d.]+ │\s+(\d+|-) │", text)
+    # the rates table (lr, x 1/L, steps, outcome), not the Huber table below it
+    steps = re.findall(r"│\s+[\d.]+ │\s+[\d.]+ │\s+(\d+|-) │\s+(?:converged|diverged)", text)
     assert steps == ["1213", "110", "36", "1", "36", "233", "-"]
 
 
@@ -297,12 +298,14 @@ def no_fit(monkeypatch):
     """Fail the test if a fit starts."""
     import gradfit.cli
     import gradfit.cli_fit
+    import gradfit.cli_path
 
     def fit(*args, **kwargs):
         raise AssertionError("the fit ran before the output path was checked")
 
     monkeypatch.setattr(gradfit.cli, "fit", fit)  # the plot command's
     monkeypatch.setattr(gradfit.cli_fit, "fit", fit)  # the fit command's
+    monkeypatch.setattr(gradfit.cli_path, "regularization_path", fit)  # the path command's
 
 
 @pytest.mark.parametrize(
@@ -321,6 +324,10 @@ def no_fit(monkeypatch):
         (["plot", "line", "davis", "-o", "{d}/x.gif"], "must end in .png, .svg or .pdf"),
         (["plot", "rates", "davis", "-o", "{d}/x.jpg"], "must end in .png"),
         (["demo", "--plots", "{d}/file.txt"], "--plots"),
+        (["path", "davis", "--plot", "{d}/p.jpg"], "--plot must end in .png, .svg or .pdf"),
+        (["path", "davis", "--plot", "{d}/no/p.png"], "does not exist"),
+        (["path", "davis", "-o", "{d}/p.json"], "-o/--output must end in .csv"),
+        (["path", "davis", "-o", "{d}/p.csv", "--plot", "{d}/sub.csv"], "--plot must end in"),
     ],
 )
 def test_outputs_checked_before_the_fit(tmp_path, no_fit, capsys, args, fragment):
@@ -382,6 +389,7 @@ def _warning_fit(monkeypatch, *categories):
 
     monkeypatch.setattr(gradfit.cli, "fit", fit)  # the plot command's
     monkeypatch.setattr(gradfit.cli_fit, "fit", fit)  # the fit command's
+    monkeypatch.setattr(gradfit.cli_path, "regularization_path", fit)  # the path command's
 
 
 def test_convergence_warning_prints_one_line_and_exits_3(monkeypatch, capsys, tmp_path):
@@ -445,3 +453,217 @@ def test_closed_output_pipe_is_quiet():
     proc.stdout.close()  # the reader is gone before anything is written
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141 and err == b""
+
+
+# -- penalties and Huber's loss on the command line, and gradfit path ------------------------
+
+
+@pytest.fixture(scope="module")
+def bdims_csv(tmp_path_factory):
+    """A CSV of a few bdims columns (a file, as users give), and its arrays."""
+    from gradfit import load_dataset
+
+    b = load_dataset("bdims")
+    names = ["bia_di", "bii_di", "che_de", "wai_gi", "hgt", "age", "sex"]
+    X = b.X[:, [b.feature_names.index(n) for n in names]]
+    path = tmp_path_factory.mktemp("csv") / "bdims.csv"
+    rows = [",".join([*names, "wgt"])]
+    rows += [",".join(map(repr, [*x, t])) for x, t in zip(X.tolist(), b.y.tolist(), strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    return path, X, b.y, names
+
+
+def test_fit_with_a_lasso_penalty_reports_it(bdims_csv, capsys):
+    from sklearn.linear_model import Lasso
+
+    path, X, y, names = bdims_csv
+    assert main(["fit", str(path), "--target", "wgt", "--penalty", "l1", "--alpha", "0.5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # the coefficients are the lasso's (scikit-learn's alpha is gradfit's)
+    ref = Lasso(alpha=0.5, tol=1e-12, max_iter=100_000).fit(X, y)
+    terms = re.findall(r"(-?[\d.e+-]+) \* (\w+)", out[0].replace(" - ", " -").replace(" + ", " "))
+    assert [n for _, n in terms] == names
+    np.testing.assert_allclose([float(w) for w, _ in terms], ref.coef_, rtol=1e-5, atol=1e-6)
+    assert (
+        out[1]
+        == "minimised: mean squared error + 1 |w|_1 (lasso (--alpha 0.5); w in original units)"
+    )
+    mse = np.mean((ref.predict(X) - y) ** 2)
+    penalty = 1.0 * np.abs(ref.coef_).sum()
+    assert out[2].startswith("objective = mean squared error + penalty = ")
+    numbers = re.findall(r"-?\d+\.?\d*(?:e[+-]?\d+)?", out[2].split("penalty = ")[1])
+    loss, part, total = (float(v) for v in numbers)
+    assert (loss, part, total) == pytest.approx((mse, penalty, mse + penalty), rel=1e-5)
+    zeros = [n for n, w in zip(names, ref.coef_, strict=True) if w == 0]
+    assert zeros  # the penalty sets some to exactly 0, and the report names them
+    assert out[3] == f"coefficients at 0 (the L1 penalty's): {len(zeros)} of 7: {', '.join(zeros)}"
+    assert "of the minimum of the squared error + the lasso penalty" in out[4]
+
+
+def test_fit_with_huber_reports_its_loss(capsys):
+    assert main(["fit", "davis", "--loss", "huber", "--epsilon", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "minimised: Huber's loss (--epsilon 5)"
+    assert out[2].startswith("loss (mean Huber loss) = ")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (
+            ["--penalty", "l1", "--optimizer", "momentum"],
+            "--optimizer momentum has no proximal step for the L1 part of --penalty l1: "
+            "choose one of 'gd', 'svrg', 'fista'",
+        ),
+        (["--alpha", "0.1"], "--alpha has no effect without --penalty l2, l1 or elasticnet"),
+        # the default's value, typed: still without effect
+        (["--alpha", "0.0001"], "--alpha has no effect without --penalty"),
+        (["--penalty", "l1", "--l1-ratio", "0.15"], "--l1-ratio has no effect without --penalty"),
+        (["--epsilon", "2"], "--epsilon has no effect without --loss huber"),
+        (
+            ["--loss", "huber", "--optimizer", "cg"],
+            "--optimizer cg takes exact steps on a quadratic",
+        ),
+        (["--penalty", "l1", "--alpha", "-1"], "--alpha must be a number >= 0, got -1"),
+        (["--loss", "huber", "--epsilon", "0"], "--epsilon must be a number > 0"),
+        (["--penalty", "lasso"], "invalid choice: 'lasso'"),
+        (
+            ["--penalty", "l1", "--optimizer", "fista", "--batch-size", "4"],
+            "--optimizer fista takes exact steps on the full-data loss and has no mini-batch form",
+        ),
+    ],
+)
+def test_bad_penalty_combinations_one_line_exit_2(args, fragment):
+    line = _one_error_line(run_cli("fit", "davis", *args))
+    assert fragment in line
+    for python in ("alpha=", "penalty=", "l1_ratio", "epsilon=", "optimizer="):
+        assert python not in line
+
+
+def test_explain_command_with_a_penalty(capsys):
+    from gradfit import load_dataset
+
+    argv = ["explain", "davis", "--penalty", "l1", "--alpha", "1000", "--lr", "0.1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Step 0 (epoch 0): gd with the soft threshold (ISTA), learning rate lr")
+    assert "m1 = sign(v) max(|v| - lr * lam, 0) = " in out
+    assert "the kink holds height at 0" not in out and "the kink holds m at 0" in out
+    assert main([*argv, "--optimizer", "fista", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fista"]["t"] == 1 and data["proximal"]["held"] == ["height"]
+    # the threshold is lr * 2 alpha / std(height): the penalty is on w in original units
+    d = load_dataset("davis")
+    lam = 2 * 1000 / np.std(d.X[:, 0])
+    assert data["proximal"]["threshold"][0] == pytest.approx(data["lr"] * lam, rel=1e-12)
+    line = _one_error_line(run_cli("explain", "davis", "--penalty", "l1", "--optimizer", "adam"))
+    assert "--optimizer adam has no proximal step" in line
+
+
+def test_plot_command_with_a_penalty(tmp_path, capsys):
+    for kind in ("surface", "loss"):
+        out = tmp_path / f"{kind}.png"
+        argv = ["plot", kind, "davis", "--penalty", "l1", "--alpha", "1", "--optimizer", "gd"]
+        assert main([*argv, "-o", str(out)]) == 0
+        assert out.stat().st_size > 1000
+    out = tmp_path / "h.png"
+    assert (
+        main(["plot", "surface", "davis", "--loss", "huber", "--epsilon", "5", "-o", str(out)]) == 0
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.png", "loss.png", "surface.png"]
+
+
+def _path_table(text):
+    """The rows of gradfit path's table: alpha, nonzero, steps, intercept, coefficients."""
+    lines = text.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.split()[:2] == ["alpha", "nonzero"])
+    rows = []
+    for ln in lines[head + 1 :]:
+        cells = ln.split()
+        if len(cells) != len(lines[head].split()):
+            break
+        rows.append([float(c) for c in cells])
+    return lines[head].split(), np.array(rows)
+
+
+def test_path_command_is_the_lasso_path(bdims_csv, tmp_path, capsys):
+    from sklearn.linear_model import lasso_path
+
+    import gradfit
+
+    path, X, y, names = bdims_csv
+    csv_out, png = tmp_path / "path.csv", tmp_path / "path.png"
+    argv = ["path", str(path), "--target", "wgt", "--n-alphas", "8"]
+    assert main([*argv, "-o", str(csv_out), "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    header, table = _path_table(out)
+    assert header == ["alpha", "nonzero", "steps", "intercept", *names]
+    assert len(table) == 8
+    # the engine's path, to the printed digits
+    engine = gradfit.regularization_path(X, y, n_alphas=8, feature_names=names)
+    np.testing.assert_allclose(table[:, 0], engine.alphas, rtol=1e-3)
+    np.testing.assert_array_equal(table[:, 1], engine.nonzero())
+    np.testing.assert_array_equal(table[:, 1], np.count_nonzero(table[:, 4:], axis=1))
+    np.testing.assert_allclose(table[:, 4:], engine.coef, rtol=1e-5, atol=1e-9)
+    assert table[0, 1] == 0 and table[-1, 1] == len(names)  # from all 0 to all in
+    assert f"alpha_max = {engine.alpha_max:.6g}: the L1 part holds every coefficient at 0" in out
+    # scikit-learn's lasso path at the same strengths (on centred data: its intercept)
+    _, ref, _ = lasso_path(
+        X - X.mean(0), y - y.mean(), alphas=engine.alphas, tol=1e-12, max_iter=100_000
+    )
+    np.testing.assert_allclose(table[:, 4:], ref.T, rtol=1e-4, atol=1e-6)
+    # the CSV holds every digit of the same path; both files written whole
+    rows = [ln.split(",") for ln in csv_out.read_text().splitlines()]
+    assert rows[0] == header
+    np.testing.assert_array_equal(np.array(rows[1:], dtype=float)[:, 4:], engine.coef)
+    np.testing.assert_array_equal(np.array(rows[1:], dtype=float)[:, 0], engine.alphas)
+    assert png.stat().st_size > 1000 and f"path plot written to {png}" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["path.csv", "path.png"]
+
+
+def test_path_command_ridge_elastic_net_and_huber(capsys):
+    import gradfit
+    from gradfit import load_dataset
+
+    assert main(["path", "davis", "--penalty", "l2", "--n-alphas", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ridge path of weight on 1 feature, 200 rows")
+    assert "ridge sets no coefficient to 0" in out
+    argv = ["path", "davis", "--penalty", "elasticnet", "--l1-ratio", "0.3", "--alphas", "10", "1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "elastic net path, l1_ratio 0.3" in out and "0.6 alpha |w|_1 + 0.7 alpha |w|^2" in out
+    d = load_dataset("davis")
+    engine = gradfit.regularization_path(
+        d.X, d.y, penalty="elasticnet", l1_ratio=0.3, alphas=[10, 1], feature_names=["height"]
+    )
+    _, table = _path_table(out)
+    np.testing.assert_allclose(table[:, 4], engine.coef[:, 0], rtol=1e-5)
+    assert main(["path", "davis", "--loss", "huber", "--epsilon", "5", "--alphas", "1"]) == 0
+    assert "mean Huber loss + 2 alpha |w|_1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--alpha", "0.1"], "--alpha: a path fits many strengths itself"),
+        (["--alphas", "1", "--n-alphas", "3"], "leave one or the other out"),
+        (["--l1-ratio", "0.3"], "--l1-ratio has no effect without --penalty elasticnet"),
+        (["--epsilon", "3"], "--epsilon has no effect without --loss huber"),
+        (["--optimizer", "momentum"], "--optimizer momentum has no proximal step"),
+        (["--min-ratio", "2"], "argument --min-ratio: must be a number in (0, 1), got '2'"),
+        (["--n-alphas", "0"], "argument --n-alphas: must be a whole number >= 1"),
+        (["--alphas", "-1"], "argument --alphas: must be a number >= 0, got '-1'"),
+        (["--quiet"], "unrecognized arguments: --quiet"),
+        (["--max-history", "5"], "--max-history has no effect on a path (it keeps no history)"),
+        (["--max-steps", "5"], "--max-steps has no effect on a path"),
+        (
+            ["--validation-fraction", "0.2", "--loss-tol", "1e-4"],
+            "--validation-fraction has no effect on a path (it fits every row)",
+        ),
+        (["--penalty", "l1", "--l1-ratio", "0.5"], "--l1-ratio has no effect"),
+    ],
+)
+def test_path_command_bad_input(args, fragment):
+    line = _one_error_line(run_cli("path", "davis", *args))
+    assert fragment in line

@@ -1,5 +1,5 @@
-"""Command line: ``gradfit demo``, ``fit``, ``predict``, ``summary``, ``lr``, ``explain``
-and ``plot``.
+"""Command line: ``gradfit demo``, ``fit``, ``predict``, ``summary``, ``lr``, ``explain``,
+``plot`` and ``path``.
 
 Bad input gets one line on stderr and exit code 2, never a traceback; output paths are
 checked before any fit runs; a fit that stops short of the least-squares solution says
@@ -34,6 +34,7 @@ from gradfit.cli_io import (
     _load,
     _stream_args,
 )
+from gradfit.cli_path import add_path_args
 from gradfit.data import ArraySource
 from gradfit.data.datasets import DATASETS
 from gradfit.data.stream import SHUFFLE_BUFFER_ROWS
@@ -180,6 +181,12 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="a .png, .svg or .pdf file (.gif: animation)"
     )
 
+    rp = command("path", "the regularization path: coefficients at many penalty strengths")
+    _data_args(rp)
+    _fit_args(rp)
+    _stream_args(rp, progress=False)
+    add_path_args(rp)
+
     lr = command("lr", "learning-rate theory for a data set")
     _data_args(lr)
     lr.add_argument(
@@ -278,18 +285,19 @@ def _cmd_plot(args: argparse.Namespace) -> None:
         )
         plots.save(fig, out)
     else:
-        kwargs = _fit_kwargs(args)
+        options = _options(args)
         data = _load(args)
-        result = fit(data.X, data.y, feature_names=data.feature_names, **kwargs)
+        result = fit(data.X, data.y, feature_names=data.feature_names, **options.changed())
         if animation:
-            plots.animate(result, data.X, data.y, out)
+            plots.animate(result, data.X, data.y, out, options=options)
         elif args.kind == "loss":
-            plots.save(plots.loss_curve(result, data.X, data.y), out)
+            plots.save(plots.loss_curve(result, data.X, data.y, options=options), out)
         elif args.kind == "line":
             plots.save(plots.fitted_line(result, data.X, data.y), out)
         else:
             kind = "3d" if args.kind == "surface3d" else "contour"
-            plots.save(plots.cost_surface(result, data.X, data.y, kind=kind), out)
+            surface = plots.cost_surface(result, data.X, data.y, kind=kind, options=options)
+            plots.save(surface, out)
     print(f"{args.kind} plot written to {out}")
 
 
@@ -297,6 +305,12 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     from gradfit.cli_fit import fit_command
 
     fit_command(args)
+
+
+def _cmd_path(args: argparse.Namespace) -> None:
+    from gradfit.cli_path import path_command
+
+    path_command(args)
 
 
 def _cmd_predict(args: argparse.Namespace) -> None:
@@ -327,6 +341,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "lr": _cmd_lr,
     "explain": _cmd_explain,
     "plot": _cmd_plot,
+    "path": _cmd_path,
 }
 
 

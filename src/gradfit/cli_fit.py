@@ -12,7 +12,7 @@ from gradfit.data.stream import FileSource
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.fit_summary import summarize
 from gradfit.modelfile import save
-from gradfit.train import fit
+from gradfit.train import FitResult, fit
 from gradfit.train.options import FitOptions
 
 __all__ = ["fit_command"]
@@ -65,7 +65,8 @@ def _fit_and_report(args: argparse.Namespace, options: FitOptions) -> None:
     sign = " - " if result.b < 0 else " + "
     intercept = f"{sign}{abs(result.b):.6g}" if options.fit_intercept else " (through the origin)"
     print(f"{target} = {terms}{intercept}")
-    print(f"loss (mean squared error) = {result.loss:.6g}")
+    for line in _objective_lines(result, options, names):
+        print(line)
     print(f"steps: {result.n_steps}, epochs: {result.n_epochs}; {_cli_words(str(result.stop))}")
     if options.rule.line_search:
         factor = result.lr(0) if result.lr is not None else 1.0
@@ -96,3 +97,27 @@ def _fit_and_report(args: argparse.Namespace, options: FitOptions) -> None:
         print(f"model written to {args.output}")
     print()
     print(report)
+
+
+def _objective_lines(result: FitResult, options: FitOptions, names: list[str]) -> list[str]:
+    """What was minimised and its value: the loss, and the penalty's part of it."""
+    loss_name = "mean Huber loss" if options.loss == "huber" else "mean squared error"
+    if not options.regularized:
+        return [f"loss ({loss_name}) = {result.loss:.6g}"]
+    penalty = options.penalty_spec
+    minimised = _cli_words(result.report.objective or "least squares")
+    if not penalty.active:
+        return [f"minimised: {minimised}", f"loss ({loss_name}) = {result.loss:.6g}"]
+    terms = [f"{penalty.l1:.6g} |w|_1"] * bool(penalty.l1)
+    terms += [f"{penalty.l2:.6g} |w|^2"] * bool(penalty.l2)
+    part = penalty.value(result.w)  # on w in original units, as descent minimised it
+    out = [
+        f"minimised: {loss_name} + {' + '.join(terms)} ({minimised}; w in original units)",
+        f"objective = {loss_name} + penalty = {result.loss - part:.6g} + {part:.6g} "
+        f"= {result.loss:.6g}",
+    ]
+    if not penalty.smooth_in_w:
+        zeros = [n for n, w in zip(names, result.w, strict=True) if w == 0]
+        held = f": {', '.join(zeros)}" if zeros else ""
+        out.append(f"coefficients at 0 (the L1 penalty's): {len(zeros)} of {len(names)}{held}")
+    return out

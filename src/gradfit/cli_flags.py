@@ -126,6 +126,8 @@ def _cli_words(text: str, option: str | None = None) -> str:
 
     >>> _cli_words("Try lr=0.5 or lr='auto'. standardize=True helps; raise max_iter.")
     'Try --lr 0.5 or --lr auto. --standardize helps; raise --max-iter.'
+    >>> _cli_words("alpha has no effect without penalty='l2', 'l1' or 'elasticnet'")
+    'alpha has no effect without --penalty l2, l1 or elasticnet'
     """
     # a Python spelling followed by its flag: the flag alone
     text = re.sub(r"\b(\w+)=True \((--[\w-]+)\)", r"\2", text)
@@ -144,6 +146,13 @@ def _cli_words(text: str, option: str | None = None) -> str:
             value = value[1:-1]
         return f"{flag} {value}"
 
+    # name='a', 'b' or 'c': the flag and its values, unquoted
+    quoted = r"'[^']*'"
+    text = re.sub(
+        rf"{before}({names})=({quoted}(?:(?:, | or ){quoted})+)",
+        lambda m: f"{flags[m[1]]} " + m[2].replace("'", ""),
+        text,
+    )
     value = r"('[^']*'|\"[^\"]*\"|[^\s,;:)'\"]*[^\s,;:)'\".])"
     text = re.sub(rf"{before}({names})={value}", assignment, text)
 
@@ -157,9 +166,32 @@ def _cli_words(text: str, option: str | None = None) -> str:
     return text
 
 
+# Options that mean something only with another one. FitOptions refuses them when they
+# differ from their default; a flag given at its default value is refused here too (a
+# command line knows what was typed).
+_NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "alpha": ("penalty", ("l2", "l1", "elasticnet")),
+    "l1_ratio": ("penalty", ("elasticnet",)),
+    "epsilon": ("loss", ("huber",)),
+}
+
+
+def _check_needs(given: dict[str, Any]) -> None:
+    for name, (other, values) in _NEEDS.items():
+        if name in given and given.get(other) not in values:
+            flag, needs = flag_of(name), flag_of(other)
+            allowed = " or ".join([", ".join(values[:-1]), values[-1]] if values[:-1] else values)
+            raise InvalidInputError(
+                f"{flag} has no effect without {needs} {allowed}: give {needs}, or leave "
+                f"{flag} out",
+                option=name,
+            )
+
+
 def _options(args: argparse.Namespace, **overrides: Any) -> FitOptions:
     """The options the user gave, checked once."""
     given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
+    _check_needs(given)
     return FitOptions(**{**given, **overrides})
 
 

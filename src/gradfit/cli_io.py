@@ -54,8 +54,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _stream_args(p: argparse.ArgumentParser, weight: bool = True) -> None:
-    """Flags of the commands that stream a data file."""
+def _stream_args(p: argparse.ArgumentParser, weight: bool = True, progress: bool = True) -> None:
+    """Flags of the commands that stream a data file (``progress``: it shows a bar)."""
     if weight:
         p.add_argument("--weight", metavar="COL", help="a column of sample weights (>= 0)")
     p.add_argument(
@@ -64,9 +64,10 @@ def _stream_args(p: argparse.ArgumentParser, weight: bool = True) -> None:
         help="skip rows with a missing, NaN or infinite value in a used column (predict: "
         "give them an empty prediction), and say how many, instead of stopping at the first",
     )
-    p.add_argument(
-        "--quiet", action="store_true", help="no progress bar on stderr (shown on terminals)"
-    )
+    if progress:
+        p.add_argument(
+            "--quiet", action="store_true", help="no progress bar on stderr (shown on terminals)"
+        )
 
 
 # -- checks before any work ----------------------------------------------------------

@@ -5,12 +5,19 @@ global state, no display needed); ``save`` writes PNG, SVG or PDF atomically and
 ``animate`` a GIF. Coefficient paths are drawn in the coordinates descent ran in
 (standardized features when ``standardize`` was on), where the cost surface has
 the shape the learning rate meets.
+
+A fit with a penalty or Huber's loss minimised something else than least squares: the
+loss curve, the cost surface and the animation draw that objective (its kinks, its
+minimum) when given the fit's ``options``, and refuse to draw least squares' instead.
+``coefficient_path`` draws the coefficients of a ``RegularizationPath`` against the
+penalty's strength.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +29,12 @@ from gradfit.data.source import as_source, in_memory, is_source
 from gradfit.exceptions import InvalidInputError, require
 from gradfit.model import Objective
 from gradfit.surface import optimum, surface_grid
-from gradfit.train import FitOptions, FitResult, sweep
+from gradfit.train import FitOptions, FitResult, RegularizationPath, sweep
 from gradfit.train.fit import objective_for, options_of
 
 __all__ = [
     "animate",
+    "coefficient_path",
     "cost_surface",
     "fitted_line",
     "loss_curve",
@@ -59,11 +67,48 @@ def save(fig: Any, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _objective(X: Any, y: Any, result: FitResult) -> Objective:
-    """The objective ``result`` descended on, for the surface and the optimum."""
+Options = FitOptions | Mapping[str, Any] | None
+
+
+def _objective(X: Any, y: Any, result: FitResult, options: Options = None) -> Objective:
+    """The objective ``result`` descended on, for the surface and the optimum.
+
+    A fit with a penalty or Huber's loss needs its ``options`` (a ``FitOptions``, or the
+    keyword arguments given to ``fit``): the result names what it minimised, not how.
+    """
     # a streamed file stays streamed: the surface and the optimum need its statistics only
     source = as_source(X, y, feature_names=None if is_source(X) else result.model.feature_names)
-    return Objective(source, scaling=result.scaling, fit_intercept=result.model.fit_intercept)
+    minimised = result.report.objective  # None: least squares
+    if options is None:
+        if minimised is not None:
+            raise InvalidInputError(
+                f"this fit minimised {minimised}, not least squares: pass the options it ran "
+                "with (options=FitOptions(...), or the dict of fit's keyword arguments) to "
+                "draw that objective"
+            )
+        return Objective(source, scaling=result.scaling, fit_intercept=result.model.fit_intercept)
+    opts = options if isinstance(options, FitOptions) else options_of(dict(options), "the plot")
+    opts = opts.replace(fit_intercept=result.model.fit_intercept)
+    objective = objective_for(source, opts, result.scaling)
+    if objective.describe() != minimised:
+        given = objective.describe() or "least squares"
+        raise InvalidInputError(
+            f"these options describe {given}, and this fit minimised "
+            f"{minimised or 'least squares'}: pass the options the fit ran with"
+        )
+    return objective
+
+
+def _minimised(objective: Objective) -> str:
+    """What the objective is, for labels: 'least squares' or the penalty and loss."""
+    return objective.describe() or "least squares"
+
+
+def _loss_label(objective: Objective | None, result: FitResult) -> str:
+    if result.report.objective is None:
+        return "mean squared error"
+    what = result.report.objective if objective is None else _minimised(objective)
+    return f"objective J: {what}"
 
 
 def _needs_intercept(objective: Objective, what: str, instead: str) -> None:
@@ -79,8 +124,11 @@ def _rate(result: FitResult) -> str:
     return "its own rate" if result.lr is None else f"lr {result.lr(0):.3g}"
 
 
-def loss_curve(result: FitResult, X: Any = None, y: Any = None) -> Any:
-    """Loss per recorded step (log scale), with the least-squares minimum when data is given.
+def loss_curve(result: FitResult, X: Any = None, y: Any = None, *, options: Options = None) -> Any:
+    """Loss per recorded step (log scale), with the minimum when data is given.
+
+    With a penalty or Huber's loss the curve is the objective the fit minimised (the
+    history's own numbers), and its minimum needs ``options`` (see ``cost_surface``).
 
     >>> from gradfit import load_dataset, fit
     >>> d = load_dataset("davis")
@@ -93,20 +141,25 @@ def loss_curve(result: FitResult, X: Any = None, y: Any = None) -> Any:
     ax = fig.axes[0]
     h = result.history
     ax.plot(h.step, h.loss, marker=".", markersize=3, label="loss J")
+    objective = None
     if X is not None and (y is not None or is_source(X)):
-        best = optimum(_objective(X, y, result))[1]
-        ax.axhline(best, color="k", linestyle="--", label=f"least-squares minimum {best:.4g}")
+        objective = _objective(X, y, result, options)
+        best = optimum(objective)[1]
+        where = "least-squares minimum" if objective.describe() is None else "minimum"
+        ax.axhline(best, color="k", linestyle="--", label=f"{where} {best:.4g}")
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("mean squared error")
-    ax.set_title(f"{result.optimizer}, {_rate(result)}: {result.stop.message}", fontsize=9)
+    ax.set_ylabel(_loss_label(objective, result))
+    title = f"{result.optimizer}, {_rate(result)}: {result.stop.message}"
+    ax.set_title("\n".join(textwrap.wrap(title, 100)), fontsize=9)
     ax.legend()
     return fig
 
 
 def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     """The data and the fitted line, with the lines of earlier steps fading in (one feature)."""
-    objective = _objective(X, y, result)
+    source = as_source(X, y, feature_names=None if is_source(X) else result.model.feature_names)
+    objective = Objective(source, scaling=result.scaling, fit_intercept=result.model.fit_intercept)
     data_X, data_y, _ = objective.source.rows(None)
     if objective.n_params != 2:
         raise InvalidInputError(
@@ -134,7 +187,8 @@ def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     ax.set_xlabel(name)
     ax.set_ylabel(result.model.target_name)
     ax.set_ylim(data_y.min() - 0.1 * np.ptp(data_y), data_y.max() + 0.1 * np.ptp(data_y))
-    ax.set_title(f"y = {h.w[-1, 0]:.4g} * {name} + {h.b[-1]:.4g}", fontsize=10)
+    minimised = "" if result.report.objective is None else f" ({result.report.objective})"
+    ax.set_title(f"y = {h.w[-1, 0]:.4g} * {name} + {h.b[-1]:.4g}{minimised}", fontsize=10)
     ax.legend()
     return fig
 
@@ -147,14 +201,23 @@ def _coef_label(objective: Objective, index: int) -> str:
 
 
 def cost_surface(
-    result: FitResult, X: Any, y: Any, *, coefs: Sequence[int] = (0, -1), kind: str = "contour"
+    result: FitResult,
+    X: Any,
+    y: Any,
+    *,
+    coefs: Sequence[int] = (0, -1),
+    kind: str = "contour",
+    options: Options = None,
 ) -> Any:
     """The cost J over two coefficients (others at their optimum) with the descent path.
 
     ``coefs`` are indices into ``[w_0, ..., w_{d-1}, b]`` (-1 is the intercept).
-    ``kind`` is 'contour' or '3d'.
+    ``kind`` is 'contour' or '3d'. ``options``: the options the fit ran with (a
+    ``FitOptions`` or the dict of ``fit``'s keyword arguments), needed when it minimised
+    a penalty or Huber's loss: the surface is then that objective (an L1 penalty's kinks
+    along ``w_j = 0``) and the star its minimum.
     """
-    objective = _objective(X, y, result)
+    objective = _objective(X, y, result, options)
     d = objective.n_params - 1
     i, j = (c % (d + 1) for c in coefs)
     if i == j:
@@ -180,7 +243,8 @@ def cost_surface(
         ax.legend()
     ax.set_xlabel(_coef_label(objective, i))
     ax.set_ylabel(_coef_label(objective, j))
-    ax.set_title(f"cost surface, {len(path) - 1} steps at {_rate(result)}", fontsize=10)
+    what = "" if objective.describe() is None else f" of {_minimised(objective)}"
+    ax.set_title(f"cost surface{what}, {len(path) - 1} steps at {_rate(result)}", fontsize=10)
     return fig
 
 
@@ -236,7 +300,9 @@ def lr_comparison(
         ax.plot(h.step, h.loss, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("mean squared error")
+    ax.set_ylabel(
+        "mean squared error" if objective.describe() is None else f"J: {_minimised(objective)}"
+    )
     c = objective.curvature
     ax.set_title(
         f"learning rates around 1/L = {1 / L:.3g} (stable below 2/L = {2 / L:.3g})", fontsize=10
@@ -301,10 +367,14 @@ def animate(
     *,
     frames: int = 30,
     fps: int = 8,
+    options: Options = None,
 ) -> Path:
-    """An animated GIF of the descent: the path on the cost surface and the line on the data."""
+    """An animated GIF of the descent: the path on the cost surface and the line on the data.
+
+    ``options``: as ``cost_surface`` (needed for a penalty or Huber's loss).
+    """
     animation = require("matplotlib.animation", "plot")
-    objective = _objective(X, y, result)
+    objective = _objective(X, y, result, options)
     data_X, data_y, _ = objective.source.rows(None)
     if objective.n_params != 2:
         raise InvalidInputError(
@@ -345,3 +415,81 @@ def animate(
     with atomic_path(target) as tmp:
         movie.save(tmp, writer=animation.PillowWriter(fps=fps))
     return target
+
+
+def coefficient_path(path: RegularizationPath, *, label_top: int = 10) -> Any:
+    """The coefficients of a regularization path against the penalty's strength.
+
+    One line per feature, in original units, over ``alpha`` on a log axis with the
+    strongest penalty on the left (the order the path is fitted in: from every
+    coefficient at 0 towards least squares); ``alpha_max``, where the L1 part first lets
+    a coefficient move, is marked. Lines are labelled by feature name: a legend for up to
+    ``label_top`` features, else a name at the end of the ``label_top`` largest.
+
+    >>> import gradfit
+    >>> d = gradfit.load_dataset("bdims")
+    >>> p = gradfit.regularization_path(d.X, d.y, n_alphas=10, feature_names=d.feature_names)
+    >>> ax = coefficient_path(p).axes[0]
+    >>> ax.get_xscale(), bool(ax.xaxis_inverted())
+    ('log', True)
+    >>> bool((ax.lines[0].get_ydata() == p.coef[:, 0]).all())
+    True
+    """
+    if not isinstance(path, RegularizationPath):
+        raise InvalidInputError(
+            f"coefficient_path draws a RegularizationPath, got {type(path).__name__}: pass "
+            "the result of gradfit.regularization_path"
+        )
+    shown = path.alphas > 0  # a log axis has no alpha = 0 (least squares itself)
+    if not shown.any():
+        raise InvalidInputError("this path has no alpha > 0 to draw on a log axis")
+    alphas, coef = path.alphas[shown], path.coef[shown]
+    fig = _figure()
+    ax = fig.axes[0]
+    d = coef.shape[1]
+    legend = d <= label_top
+    if d > 10:  # the default cycle repeats after 10 colours
+        cmap = require("matplotlib", "plot").colormaps["tab20"]
+        ax.set_prop_cycle(color=[cmap(j % 20) for j in range(d)])
+    for j in range(d):
+        ax.plot(alphas, coef[:, j], label=path.feature_names[j], linewidth=1.2)
+    if not legend:  # names at the weak end of the largest ones
+        end = np.abs(coef[-1])
+        for j in np.argsort(end)[::-1][:label_top]:
+            ax.annotate(
+                path.feature_names[j],
+                (alphas[-1], coef[-1, j]),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=7,
+                va="center",
+            )
+    ax.axhline(0.0, color="0.6", linewidth=0.6)
+    kink = path.penalty != "l2"
+    name = "alpha_max" if kink else "start of the grid"
+    ax.axvline(
+        path.alpha_max,
+        color="k",
+        linestyle="--",
+        linewidth=0.9,
+        label=f"{name} = {path.alpha_max:.3g}" + (" (all 0 from here)" if kink else ""),
+    )
+    ax.set_xscale("log")
+    # strongest on the left (limits from large to small), with room for the names
+    decades = max(float(np.log10(max(alphas.max(), path.alpha_max) / alphas.min())), 1.0)
+    room = 10 ** ((0.04 if legend else 0.14) * decades)
+    ax.set_xlim(max(alphas.max(), path.alpha_max) * 10 ** (0.04 * decades), alphas.min() / room)
+    title = {"l1": "lasso", "l2": "ridge", "elasticnet": "elastic net"}[path.penalty]
+    mix = f", l1_ratio {path.l1_ratio:g}" if path.penalty == "elasticnet" else ""
+    ax.set_xlabel("alpha (penalty strength, log scale; stronger to the left)")
+    ax.set_ylabel("coefficient w_j (original units)")
+    nonzero = path.nonzero()[shown]
+    ax.set_title(
+        f"{title} path{mix}: {nonzero[0]} to {nonzero[-1]} of {d} coefficients non-zero",
+        fontsize=10,
+    )
+    if legend:
+        ax.legend(fontsize=7, ncol=2 if d > 5 else 1)
+    else:  # the names are on the lines: the legend says where alpha_max is
+        ax.legend(handles=ax.lines[-1:], fontsize=7)
+    return fig

@@ -198,6 +198,7 @@ class Summary:
     optimization: Optimization | None
     not_applicable: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    objective: str | None = None  # what the fit minimised when not least squares
 
     # -- construction -----------------------------------------------------------------------
 
@@ -465,13 +466,17 @@ class Summary:
             optimization=opt,
             not_applicable=reasons,
             notes=tuple(notes),
+            objective=penalty,
         )
 
     # -- statsmodels' names ------------------------------------------------------------------
 
     @property
     def method(self) -> str:
-        """``'WLS'`` with sample weights, else ``'OLS'``."""
+        """``'WLS'`` with sample weights, else ``'OLS'``; what was minimised when it was
+        not least squares (``'lasso (alpha=0.5)'``)."""
+        if self.objective is not None:
+            return self.objective
         return "WLS" if self.weighted else "OLS"
 
     @property

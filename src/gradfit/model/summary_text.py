@@ -75,7 +75,8 @@ def footer_lines(s: Summary, rewrite: Callable[[str], str]) -> list[str]:
         lines.append(
             f"Optimization: {opt.steps} step{'s' * (opt.steps != 1)}, "
             f"gradient norm {opt.grad_norm:.2g}, "
-            f"distance to least squares {gap}; {rewrite(opt.stop_message)}"
+            f"distance to {'least squares' if s.objective is None else 'its minimum'} {gap}; "
+            f"{rewrite(opt.stop_message)}"
         )
     if not s.fit_intercept:
         lines.append("b = 0 (fitted through the origin)")

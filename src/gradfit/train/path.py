@@ -16,6 +16,7 @@ from gradfit.model.penalty import Penalty
 from gradfit.model.regularized import RegularizedObjective
 from gradfit.train.fit import objective_for, options_of, warn_about
 from gradfit.train.loop import run
+from gradfit.train.options import DEFAULT_L1_RATIO
 
 __all__ = ["RegularizationPath", "alpha_max", "regularization_path"]
 
@@ -104,7 +105,7 @@ def regularization_path(
     alphas: Sequence[float] | None = None,
     n_alphas: int = 50,
     eps: float = 1e-3,
-    l1_ratio: float = 0.5,
+    l1_ratio: float = DEFAULT_L1_RATIO,
     sample_weight: Any = None,
     feature_names: Sequence[str] | None = None,
     **options: Any,
@@ -120,8 +121,9 @@ def regularization_path(
         The strengths (fitted from the largest). Default: ``n_alphas`` strengths evenly
         spaced in log from ``alpha_max`` (where every coefficient is 0) down to
         ``eps * alpha_max``, as scikit-learn's ``lasso_path``.
-    l1_ratio : float, default=0.5
-        The elastic net's share of L1 (only for ``penalty='elasticnet'``).
+    l1_ratio : float, default=0.15
+        The elastic net's share of L1 (only for ``penalty='elasticnet'``; ``fit``'s and
+        ``SGDRegressor``'s default, where scikit-learn's ``enet_path`` takes 0.5).
     **options
         The options of ``gradfit.fit`` (``loss``, ``epsilon``, ``standardize``, ``tol``...).
 
@@ -139,9 +141,15 @@ def regularization_path(
         raise InvalidInputError(
             f"penalty must be 'l1', 'elasticnet' or 'l2' for a path, got {penalty!r}"
         )
-    for name in ("alpha", "penalty", "w0", "warm_start"):
+    for name in ("alpha", "penalty", "w0", "b0", "warm_start"):
         if name in options:
             raise InvalidInputError(f"a path chooses {name} itself: leave it out")
+    if options.get("validation_fraction") is not None:
+        raise InvalidInputError(
+            "validation_fraction holds rows out for one fit's early stopping; a path fits "
+            "every row at every strength: leave it out (choose alpha by cross-validation, "
+            "GridSearchCV with GDRegressor)"
+        )
     ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
     spec: dict[str, Any] = {"l1_ratio": l1_ratio} if penalty == "elasticnet" else {}
     opts = options_of({**options, "penalty": penalty, "alpha": 1.0, **spec}, "regularization_path")
@@ -167,7 +175,9 @@ def regularization_path(
         # which a warm start near its answer makes tiny; measure it from a cold start
         cold = objective.with_penalty(Penalty()).value_and_grad(np.zeros(d + 1))[1]
         opts = opts.replace(gtol=max(opts.gtol, opts.tol * float(np.linalg.norm(cold))))
-    w0, b0 = None, 0.0
+    # from the answer at alpha_max: every coefficient 0, the intercept at its optimum
+    w0: np.ndarray | None = np.zeros(d)
+    b0 = _intercept_alone(objective) if opts.fit_intercept else 0.0
     for i, alpha in enumerate(grid):
         fitted = objective.with_penalty(Penalty(penalty, float(alpha), l1_ratio))  # type: ignore[arg-type]
         step_options = opts.replace(alpha=float(alpha))
