@@ -251,6 +251,12 @@ def outlier_plot(X: np.ndarray, y: np.ndarray) -> Any:
     return fig
 
 
+def _bdims_path() -> Any:
+    """The lasso path of weight on the 24 body measurements (bdims)."""
+    bdims = load_dataset("bdims")
+    return train.regularization_path(bdims.X, bdims.y, feature_names=bdims.feature_names)
+
+
 def write_plots(folder: str | os.PathLike[str], console: Any = None) -> list[Path]:
     """The pictures of both reproductions, written to ``folder``."""
     from gradfit import plots
@@ -274,6 +280,7 @@ def write_plots(folder: str | os.PathLike[str], console: Any = None) -> list[Pat
         ("article_a_rates.png", lambda: plots.lr_comparison(X, y, feature_names=names)),
         ("article_a_finder.png", lambda: plots.lr_finder(X, y)),
         ("davis_huber.png", lambda: outlier_plot(X, y)),
+        ("bdims_lasso_path.png", lambda: plots.coefficient_path(_bdims_path())),
     ]
     written = [plots.save(make(), out / name) for name, make in jobs]
     written.append(plots.animate(article_a_fit, X, y, out / "article_a_descent.gif"))

@@ -46,7 +46,8 @@ def soft_threshold(v: np.ndarray, threshold: np.ndarray | float) -> np.ndarray:
     >>> soft_threshold(np.array([3.0, -0.5, -2.0]), 1.0).tolist()
     [2.0, 0.0, -1.0]
     """
-    return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0)
+    # (+ 0.0: a zero the threshold made is +0, never -0, which would print as "-0")
+    return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0) + 0.0
 
 
 @dataclass(frozen=True)
