@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import accuracy
 import article_b_code
 import compiled as compiled_bench
+import penalty
 import playground
 import streaming
 
@@ -44,6 +45,7 @@ STEP_MARK = "<!-- step: {} -->"
 GROUPS = {
     "streaming": ["files", "dask"],
     "compiled": ["article B", "1e6 x 20", "1e5 x 1000", "sgd", "rules", "compile"],
+    "penalty": ["lasso", "elastic net", "ridge"],
 }
 
 
@@ -335,6 +337,9 @@ def main() -> None:
             ("rules", lambda: compiled_bench.rules(rows, args.quick)),
             ("compile", lambda: compiled_bench.compile_times(rows)),
             ("estimator", lambda: estimator_vs_sgd(rows, args.quick)),
+            ("lasso", lambda: penalty.lasso(rows, args.quick)),
+            ("elastic net", lambda: penalty.elastic_net(rows, args.quick)),
+            ("ridge", lambda: penalty.ridge(rows, args.quick)),
             ("playground", lambda: playground.measure(rows)),
             ("files", lambda: streaming.files(rows, gb, THREADS)),
             ("dask", lambda: streaming.dask_fit(rows, args.quick)),
