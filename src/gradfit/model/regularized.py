@@ -31,14 +31,14 @@ from typing import Literal
 
 import numpy as np
 
-from gradfit.data.scaling import Scaling
+from gradfit.data.scaling import Scaling, column_moments
 from gradfit.data.source import Batch, Source
 from gradfit.data.validation import dense_rows
 from gradfit.exceptions import InvalidInputError
 from gradfit.model.curvature import Curvature, power_iteration
 from gradfit.model.linear import LinearRegressionLoss
 from gradfit.model.losses import huber_error
-from gradfit.model.objective import Objective, Path
+from gradfit.model.objective import STATS_MAX_FEATURES, Objective, Path
 from gradfit.model.penalty import Penalty, ScaledPenalty
 from gradfit.model.stats import Quadratic, SummarySource
 
@@ -99,6 +99,14 @@ class RegularizedObjective(Objective):
                 "Huber's loss is not a function of the statistics: leave path at 'auto'"
             )
         super().__init__(source, scaling=scaling, path=path, fit_intercept=fit_intercept)
+        if scaling is True and penalty.l2 > 0:
+            self._standardize_with_ridge(penalty.l2)
+        raw_columns = self.scaling.is_identity and self.path == "stats" and path == "auto"
+        if raw_columns and Objective.digits_at_risk.fget(self):  # type: ignore[attr-defined]
+            # descending on raw columns whose statistics would cost digits (scales far
+            # apart, large offsets): the rows' own gradients keep them, as least squares'
+            # exact path does
+            self.path = "direct"
         self.penalty, self.loss, self.epsilon = penalty, loss, float(epsilon)
         self.huber = huber
         if huber:
@@ -115,6 +123,26 @@ class RegularizedObjective(Objective):
         if not self.penalty.active:
             return f"the minimum of {loss}"
         return f"the minimum of {loss} + the {self.penalty.title} penalty"
+
+    def _standardize_with_ridge(self, l2: float) -> None:
+        """Standardize by ``sqrt(var_j + l2)`` instead of the standard deviation.
+
+        The ridge part adds ``2 l2`` to every coefficient's curvature in original units,
+        ``2 l2 / scale_j^2`` in descent coordinates: on columns of tiny spread that
+        dwarfs the loss's own curvature and no rate suits both. With this scale every
+        coordinate's curvature is about 2 again (the loss's ``var_j`` and the penalty's
+        ``l2`` together); the answer is the same, only the descent's coordinates differ.
+        """
+        raw = self._raw_stats
+        if raw is not None:
+            mean, var = raw.x_mean, raw.x_var
+        else:  # (the row path: moments, not d x d products)
+            batch = self.source.rows(None)
+            mean, var = column_moments(batch.X, batch.weight)
+        if not self.fit_intercept:
+            mean, var = np.zeros_like(mean), var + mean**2
+        self.scaling = Scaling.from_moments(mean, var + l2)
+        self._stats = None if raw is None else raw.scaled(self.scaling)
 
     def describe(self) -> str:
         """``"Huber's loss (epsilon=5) + lasso (alpha=0.5)"``: what is minimised."""
@@ -226,7 +254,9 @@ class RegularizedObjective(Objective):
         if self._curvature is None:
             k = self.n_coefficients
             rank = k if self.penalty.l2 > 0 else self.design_rank
-            if self._raw_stats is not None:
+            if self._raw_stats is not None or self.n_params <= STATS_MAX_FEATURES:
+                # the (d+1) x (d+1) Hessian, the ridge part included (on the row path too:
+                # one pass for the products buys the smallest curvature, a certificate)
                 curvature = Curvature.from_hessian(self.quadratic().H[:k, :k], rank)
             else:
                 squared = self._squared_rows()
@@ -248,9 +278,16 @@ class RegularizedObjective(Objective):
             batch.X, batch.y, self.scaling, batch.weight, self.fit_intercept
         )
 
+    def curvature_along(self, p: np.ndarray) -> float:
+        """``p^T H p`` with the ridge part (on the statistics it is inside ``H``)."""
+        along = super().curvature_along(p)
+        if self.path == "stats":
+            return along
+        return along + 2.0 * float(self.scaled_penalty.l2 @ (p * p))
+
     @property
     def cheap_curvature(self) -> Curvature | None:
-        if self._raw_stats is not None:
+        if self._raw_stats is not None or self.n_params <= STATS_MAX_FEATURES:
             return self.curvature
         return super().cheap_curvature
 

@@ -269,7 +269,8 @@ def run(
     # line searches go on until their steps no longer change a digit (tol on the
     # predictions may leave few digits of ill-determined coefficients, an intercept under
     # large offsets); with exact gradients those digits are all of float64's
-    settle = rule.line_search and full and options.tol > 0
+    # (least squares' only: a penalty's slow progress on raw columns is not rounding)
+    settle = rule.line_search and full and options.tol > 0 and objective.least_squares
     stopping = Stopping(
         max_iter=max_iter,
         gtol=gtol,

@@ -377,11 +377,15 @@ class FitOptions:
             )
         self._check_objective(rule)
         if (rule.line_search or rule.full_batch_only) and self.batch_size is not None:
+            kink = not self.penalty_spec.smooth_in_w  # then only proximal rules fit it
             others = ", ".join(
-                repr(n) for n, r in RULES.items() if not (r.line_search or r.full_batch_only)
+                repr(n)
+                for n, r in RULES.items()
+                if not (r.line_search or r.full_batch_only) and (r.proximal or not kink)
             )
+            what = "takes exact steps on" if rule.line_search else "steps on"
             raise InvalidInputError(
-                f"optimizer={rule.name!r} takes exact steps on the full-data loss and has no "
+                f"optimizer={rule.name!r} {what} the full-data loss and has no "
                 f"mini-batch form: leave batch_size out, or choose one of {others}",
                 option="optimizer",
             )

@@ -30,8 +30,7 @@ from gradfit.web.schemas import ErrorOut, StepIn, SurfaceIn, settings_model  # n
 from gradfit.web.sessions import Session  # noqa: E402
 from gradfit.web.settings import Settings  # noqa: E402
 from gradfit.web.store import SessionStore  # noqa: E402
-from gradfit.web.uploads import MAX_UPLOAD_BYTES, parse_upload  # noqa: E402
-from gradfit.web.yardstick import fewest_steps  # noqa: E402
+from gradfit.web.uploads import MAX_UPLOAD_BYTES, Upload, parse_upload  # noqa: E402
 
 __all__ = ["create_app"]
 
@@ -66,6 +65,17 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_finite(v) for v in obj]
     return obj
+
+
+def _upload_info(upload_id: str, upload: Upload) -> dict[str, Any]:
+    target = upload.first_target
+    return {
+        "upload_id": upload_id,
+        "name": upload.name,
+        "columns": upload.numeric,
+        "target": target,
+        "features": upload.first_features(target),
+    }
 
 
 def create_app(store: SessionStore | None = None) -> FastAPI:
@@ -142,15 +152,20 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         if len(content) > MAX_UPLOAD_BYTES:
             raise HTTPException(413, f"{file.filename} is larger than 20 MB: upload a smaller file")
         parsed = parse_upload(file.filename or "upload.csv", content)
-        upload_id = store.add_upload(parsed)
-        target = parsed.first_target
-        return {
-            "upload_id": upload_id,
-            "name": parsed.name,
-            "columns": parsed.numeric,
-            "target": target,
-            "features": parsed.first_features(target),
-        }
+        return _upload_info(store.add_upload(parsed), parsed)
+
+    @app.get("/api/uploads/{upload_id}")
+    def uploaded(upload_id: str) -> dict[str, Any]:
+        """An upload the server still holds: its name, numeric columns, first target and
+        features (what a shared link to it needs to choose its own columns again)."""
+        parsed = store.get_upload(upload_id)
+        if parsed is None:
+            raise HTTPException(
+                404,
+                "the uploaded file of this link is gone (the server keeps uploads only while "
+                "it runs, and only on the machine it runs on): upload the file again",
+            )
+        return _upload_info(upload_id, parsed)
 
     @app.post("/api/sessions")
     def create_session(body: SettingsIn) -> dict[str, Any]:  # type: ignore[valid-type]
@@ -169,9 +184,10 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
 
     @app.post("/api/sessions/{session_id}/step")
     def step(session_id: str, body: StepIn) -> dict[str, Any]:
-        """Take ``n`` steps; returns the new state, the new points and the last step explained."""
+        """Take ``n`` steps (with ``until_success``, no more than reach the minimum);
+        returns the new state, the new points and the last step explained."""
         with _locked(store, session_id) as session:
-            return _finite(session.step(body.n))
+            return _finite(session.step(body.n, body.until_success))
 
     @app.post("/api/sessions/{session_id}/reset")
     def reset(session_id: str) -> dict[str, Any]:
@@ -189,7 +205,7 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
     def fewest(session_id: str) -> dict[str, Any]:
         """The fewest steps any constant learning rate needs on this data, and that rate."""
         with _locked(store, session_id) as session:
-            return _finite(fewest_steps(session.objective, session.yardstick))
+            return _finite(session.fewest())
 
     @app.get("/api/sessions/{session_id}/code")
     def code(session_id: str) -> dict[str, str]:

@@ -113,7 +113,7 @@ def settings_model() -> type[BaseModel]:
             StrictFloat,
             Field(
                 DEFAULT_BETA,
-                description="momentum, or Adam's b1 (only for rules that use it)",
+                description="momentum, or Adam's beta1 (only for rules that use it)",
                 **_bounds("beta"),
             ),
         ),
@@ -173,6 +173,10 @@ class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     n: StrictInt = Field(1, ge=1, le=10_000, description="steps to take")
+    until_success: StrictBool = Field(
+        False,
+        description="stop at the first step that reaches the minimum (what RUN asks)",
+    )
 
 
 class SurfaceIn(BaseModel):

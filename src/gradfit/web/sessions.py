@@ -30,9 +30,10 @@ from gradfit.exceptions import DivergenceError
 from gradfit.explain import explain_record
 from gradfit.model import Objective
 from gradfit.surface import optimum
-from gradfit.train import FitResult, History, StepRecord, run
+from gradfit.train import FitResult, History, StepRecord, TrainState, run
 from gradfit.train.advice import stable_lr
 from gradfit.train.fit import objective_for
+from gradfit.web.advice import divergence_message, outlook, success_view
 from gradfit.web.datasets import SessionData, load_data
 from gradfit.web.settings import Settings
 from gradfit.web.uploads import Upload
@@ -40,10 +41,11 @@ from gradfit.web.views import (
     data_view,
     history_points,
     kink_view,
-    success_view,
+    kinked,
+    path_points,
     surface_view,
 )
-from gradfit.web.yardstick import Yardstick
+from gradfit.web.yardstick import Yardstick, checkpoint, fewest_steps
 
 __all__ = ["Session"]
 
@@ -71,7 +73,7 @@ class Session:
     last_record : StepRecord or None
         The last step taken, which the page explains.
     success_step : int or None
-        The first step that reached the minimum.
+        The first checked step that reached the minimum (``Yardstick.first_success``).
     lock : threading.Lock
         Held by one request at a time.
     touched : float
@@ -91,6 +93,7 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     touched: float = field(default_factory=time.monotonic)
     _least_squares: np.ndarray | None = field(default=None, repr=False)
+    _fewest: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, uploads: Mapping[str, Upload]) -> Session:
@@ -145,8 +148,23 @@ class Session:
             self._least_squares = optimum(plain)[0]
         return self._least_squares
 
-    def step(self, n: int = 1) -> dict[str, Any]:
-        """Take ``n`` steps (fewer if the descent converges or diverges first).
+    @property
+    def batch_size(self) -> int:
+        """Rows per step."""
+        return resolve_batch_size(self.settings.options.batch_size, self.objective.n_rows)
+
+    @property
+    def every(self) -> int:
+        """Every how many steps the full-data loss is checked and plotted."""
+        return checkpoint(self.objective.n_rows, self.batch_size)
+
+    def step(self, n: int = 1, until_success: bool = False) -> dict[str, Any]:
+        """Take ``n`` steps (fewer if the descent converges or diverges first, or, with
+        ``until_success``, first reaches the minimum).
+
+        A descent that diverges stops at the step where the engine saw it diverge, as
+        the engine's own ``run(max_steps=...)`` to that step leaves it: a session
+        replayed to that many steps (a shared link) is the same session, diverged.
 
         Returns
         -------
@@ -156,28 +174,72 @@ class Session:
         if self.status in ("diverged", "converged"):
             return self.state(since=self.step_count)
         since = self.step_count
-        records: list[StepRecord] = []
         paused = None if self.result is None else self.result.state
         try:
-            self.result = run(
-                self.objective,
-                self.settings.options.replace(max_steps=n),
-                paused,
-                on_step=records.append,
-            )
+            result, records = self._run(paused, n)
         except DivergenceError as err:
-            self.status, self.message = "diverged", str(err)
-            self.last_record = records[-1] if records else self.last_record
-            return self.state(since=since, history=err.history)
+            return self._diverged(err, since, paused)
+        history = result.history
+        if self.success_step is None:
+            found = self.yardstick.first_success(self.objective, history, self.every)
+            if found is not None and until_success and since < found < result.n_steps:
+                # RUN stops where the minimum is reached: the same descent, to that step
+                result, records = self._run(paused, found - since)
+                history = result.history
+            self.success_step = found
+        self.result = result
         self.last_record = records[-1] if records else self.last_record
-        if self.result.stop.code != "max_steps":
-            self.status, self.message = "converged", str(self.result.stop)
+        if result.stop.code != "max_steps":
+            self.status, self.message = "converged", str(result.stop)
         else:
             self.status = "running"
-        history = self.result.history
-        if self.success_step is None:
-            self.success_step = self.yardstick.first_success(self.objective, history)
+            self._peek()
         return self.state(since=since, history=history)
+
+    def _run(self, paused: TrainState | None, n: int) -> tuple[FitResult, list[StepRecord]]:
+        """``n`` steps of the engine's loop from ``paused`` (None: the start)."""
+        records: list[StepRecord] = []
+        options = self.settings.options.replace(max_steps=n)
+        return run(self.objective, options, paused, on_step=records.append), records
+
+    def _diverged(
+        self, err: DivergenceError, since: int, paused: TrainState | None
+    ) -> dict[str, Any]:
+        """Stop at the step where the engine saw the descent diverge, and say why."""
+        history = err.history
+        if err.step > since:
+            try:  # the same descent, paused at that step (what a replay of it reaches)
+                self.result, records = self._run(paused, err.step - since)
+                history = self.result.history
+                self.last_record = records[-1] if records else self.last_record
+            except DivergenceError:  # seen earlier on the way there: show where it was
+                pass
+        self._say_diverged(err)
+        return self.state(since=since, history=history)
+
+    def _say_diverged(self, err: DivergenceError) -> None:
+        y = self.yardstick
+        self.status = "diverged"
+        self.message = divergence_message(
+            err, self.objective, self.settings.options, self.loss, y.start_loss
+        )
+
+    def _peek(self) -> None:
+        """Whether the engine would see divergence right where the descent is paused (the
+        check it makes before the next step): then it has diverged here."""
+        assert self.result is not None
+        if self.loss <= self.yardstick.start_loss:  # below the start: nothing to see
+            return
+        try:
+            run(
+                self.objective,
+                self.settings.options.replace(max_steps=1),
+                self.result.state,
+                on_step=lambda record: None,  # the loop that watches every step
+            )
+        except DivergenceError as err:
+            if err.step == self.step_count:
+                self._say_diverged(err)
 
     def reset(self) -> dict[str, Any]:
         """Back to ``w = 0, b = 0`` and step 0, with the same data and options."""
@@ -188,8 +250,8 @@ class Session:
     # -- what the page shows -----------------------------------------------------------
 
     def state(self, since: int = 0, history: History | None = None) -> dict[str, Any]:
-        """Where the descent stands, the points recorded from step ``since``, the last
-        step explained, and the data chart."""
+        """Where the descent stands, the points recorded from step ``since`` on, the last
+        step explained, the data chart, and what more steps would do."""
         d = self.data.dataset
         coef = self.objective.scaling.to_original(self.theta)
         options = self.settings.options
@@ -206,7 +268,10 @@ class Session:
             "feature_names": d.feature_names,
             "target": d.target_name,
             "success": None if self.success_step is None else self._success(),
-            "points": history_points(history, since),
+            # the full-data loss every `every` steps (the chart), and the path (contours)
+            "every": self.every,
+            "points": history_points(self.objective, history, since, self.every),
+            "path": path_points(history, since),
             "explain": None,
             # what is minimised: 'least squares', or "Huber's loss (epsilon=2) + lasso ..."
             "objective": self.objective.describe() or "least squares",
@@ -214,24 +279,35 @@ class Session:
             "kinks": kink_view(
                 self.objective, self.theta if self.step_count else None, self.yardstick.star
             ),
+            "outlook": None,
         }
         if self.last_record is not None:
             out["explain"] = explain_record(
                 self.objective, self.last_record, options.rule, d.target_name
             ).to_dict()
         if self.status == "diverged":
-            batch_size = resolve_batch_size(options.batch_size, self.objective.n_rows)
-            stable = stable_lr(self.objective, options.rule, options.beta_value, batch_size)
+            stable = stable_lr(self.objective, options.rule, options.beta_value, self.batch_size)
             if stable is not None:  # None: no bound is known for this rule (Adam)
                 out["stable_lr"] = stable
+        elif self.status != "converged" and self.success_step is None:
+            y = self.yardstick
+            out["outlook"] = outlook(
+                self.objective, options, self.loss, y.best_loss, y.allowed_excess
+            )
         out["view"] = data_view(d.X, d.y, coef)
         return out
 
+    def fewest(self) -> dict[str, Any]:
+        """``yardstick.fewest_steps`` of this session (searched once)."""
+        if self._fewest is None:
+            self._fewest = fewest_steps(self.objective, self.yardstick)
+        return self._fewest
+
     def _success(self) -> dict[str, Any]:
         assert self.success_step is not None
-        if not self.regularized:
-            return success_view(self.success_step)
-        return success_view(self.success_step, self.objective.answer)
+        answer = self.objective.answer if self.regularized else "the least-squares minimum"
+        soft = bool(kinked(self.objective).any())
+        return success_view(self.success_step, self.fewest(), answer, soft_threshold=soft)
 
     def surface(
         self, path: Sequence[Sequence[float]] | None = None, coefs: Sequence[int] = (0, -1)

@@ -54,6 +54,14 @@ class SessionStore:
                 session.touched = time.monotonic()
             return session
 
+    def get_upload(self, upload_id: str) -> Upload | None:
+        """The upload, marked as just used (None: unknown or dropped)."""
+        with self.lock:
+            upload = self.uploads.get(upload_id)
+            if upload is not None:
+                self.uploads.move_to_end(upload_id)
+            return upload
+
     def add_upload(self, upload: Upload) -> str:
         """Keep ``upload``; returns its new id."""
         upload_id = uuid.uuid4().hex

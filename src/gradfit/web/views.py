@@ -31,7 +31,7 @@ __all__ = [
     "history_points",
     "kink_view",
     "kinked",
-    "success_view",
+    "path_points",
     "surface_view",
 ]
 
@@ -42,16 +42,31 @@ MAX_ROWS_SHOWN = 500
 SURFACE_POINTS = 60
 
 
-def history_points(history: History | None, since: int) -> dict[str, list[Any]]:
-    """The recorded steps from step ``since`` on: ``step``, ``loss`` and ``theta``."""
+def history_points(
+    objective: Objective, history: History | None, since: int, every: int = 1
+) -> dict[str, list[Any]]:
+    """The checked steps from step ``since`` on: ``step``, ``loss`` and ``theta``.
+
+    A step is checked when it is a multiple of ``every`` (``yardstick.checkpoint``);
+    ``loss`` is the full-data loss at its parameters, computed by the objective (with
+    batches, the history's own loss is its batch's, an estimate that falls below the
+    minimum as often as not).
+    """
     if history is None or not len(history):
         return {"step": [], "loss": [], "theta": []}
+    keep = (history.step >= since) & (history.step % every == 0)
+    theta = history.theta[keep]
+    loss = history.loss[keep] if every == 1 else objective.loss_at(theta)
+    return {"step": history.step[keep].tolist(), "loss": loss.tolist(), "theta": theta.tolist()}
+
+
+def path_points(history: History | None, since: int) -> dict[str, list[Any]]:
+    """Every recorded step from step ``since`` on: ``step`` and ``theta`` (the path
+    drawn over the contours, each batch's step included)."""
+    if history is None or not len(history):
+        return {"step": [], "theta": []}
     keep = history.step >= since
-    return {
-        "step": history.step[keep].tolist(),
-        "loss": history.loss[keep].tolist(),
-        "theta": history.theta[keep].tolist(),
-    }
+    return {"step": history.step[keep].tolist(), "theta": history.theta[keep].tolist()}
 
 
 def data_view(X: Any, y: np.ndarray, coef: np.ndarray) -> dict[str, Any]:
@@ -195,16 +210,4 @@ def surface_view(
         "least_squares": (
             None if least_squares is None else [float(least_squares[i]), float(least_squares[j])]
         ),
-    }
-
-
-def success_view(steps: int, answer: str = "the least-squares minimum") -> dict[str, Any]:
-    """The congratulation, and the challenge that follows it.
-
-    ``answer`` names the minimum reached (``RegularizedObjective.answer`` with a
-    penalty or Huber's loss).
-    """
-    return {
-        "steps": steps,
-        "message": f"You reached {answer} in {steps} steps. Can you do it in fewer steps?",
     }

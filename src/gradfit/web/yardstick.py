@@ -16,11 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from gradfit.data.batching import steps_per_epoch
 from gradfit.model import Objective
 from gradfit.surface import optimum
 from gradfit.train import FitOptions, History, LossBelow, sweep
 
-__all__ = ["SEARCH_MAX_STEPS", "SUCCESS_TOL", "Yardstick", "fewest_steps"]
+__all__ = [
+    "MAX_CHECKPOINT",
+    "SEARCH_MAX_STEPS",
+    "SUCCESS_TOL",
+    "Yardstick",
+    "checkpoint",
+    "fewest_steps",
+]
 
 # Success: the excess loss over the least-squares minimum is down to this fraction of
 # where it started.
@@ -30,6 +38,8 @@ SEARCH_MAX_STEPS = 5000
 # Rates tried besides the best constant rate 2 / (mu + L): this many, spread
 # geometrically over the stable range (0.05 / L to 1.99 / L).
 SEARCH_RATES = 40
+# With batches the full-data loss is checked at each epoch's end, and at least this often.
+MAX_CHECKPOINT = 100
 
 
 @dataclass(frozen=True)
@@ -71,15 +81,32 @@ class Yardstick:
         """Whether ``loss`` counts as the minimum."""
         return loss <= self.loss_level
 
-    def first_success(self, objective: Objective, history: History) -> int | None:
-        """The first recorded step whose parameters reach the minimum (None: none does).
+    def first_success(self, objective: Objective, history: History, every: int = 1) -> int | None:
+        """The first checked step whose parameters reach the minimum (None: none does).
 
-        The full-data loss of every recorded ``theta`` is checked, so a success in the
-        middle of a request for many steps is found at its own step.
+        Only steps that are multiples of ``every`` are checked (``checkpoint``): the
+        full-data loss of their recorded ``theta``, the loss the page plots. A success in
+        the middle of a request for many steps is found at its own step.
         """
-        losses = objective.loss_at(history.theta)
+        checked = history.step % every == 0
+        losses = objective.loss_at(history.theta[checked])
         reached = np.flatnonzero(losses <= self.loss_level)
-        return int(history.step[reached[0]]) if reached.size else None
+        return int(history.step[checked][reached[0]]) if reached.size else None
+
+
+def checkpoint(n_rows: int, batch_size: int) -> int:
+    """Every how many steps the page checks (and plots) the full-data loss.
+
+    Each step of full batch; each epoch's end with batches, or every
+    ``MAX_CHECKPOINT`` steps when an epoch is longer. A batch's loss only estimates the
+    full-data loss, and the parameters of one lucky step between checks may come
+    close to the minimum and leave it again at the next batch: the minimum counts as
+    reached when a check finds it.
+
+    >>> checkpoint(200, 200), checkpoint(200, 32), checkpoint(200, 1)
+    (1, 7, 100)
+    """
+    return min(steps_per_epoch(n_rows, batch_size), MAX_CHECKPOINT)
 
 
 def fewest_steps(objective: Objective, yardstick: Yardstick) -> dict[str, Any]:
@@ -88,9 +115,10 @@ def fewest_steps(objective: Objective, yardstick: Yardstick) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``steps`` (None when no rate reaches the minimum within ``SEARCH_MAX_STEPS``),
-        the rate ``lr`` that needs them, and the curvature's ``lipschitz``,
-        ``max_stable_lr``, ``best_lr`` and ``condition_number``.
+        ``steps`` (None when no rate reaches the minimum within ``searched`` =
+        ``SEARCH_MAX_STEPS`` steps), the rate ``lr`` that needs them, and the
+        curvature's ``lipschitz``, ``max_stable_lr``, ``best_lr`` and
+        ``condition_number``.
     """
     c = objective.curvature
     rates = sorted({c.best_lr, *np.geomspace(0.05, 1.99, SEARCH_RATES) / c.lipschitz})
@@ -117,4 +145,5 @@ def fewest_steps(objective: Objective, yardstick: Yardstick) -> dict[str, Any]:
         "max_stable_lr": c.max_stable_lr,
         "best_lr": c.best_lr,
         "condition_number": c.condition_number,
+        "searched": SEARCH_MAX_STEPS,
     }

@@ -2,25 +2,44 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["dataset", "target", "features", "mode", "batch", "optimizer", "lr", "standardize", "intercept", "seed", "upload",
-  "penalty", "alpha", "l1_ratio", "loss", "epsilon"];
-const RUN_LIMIT = 20000;
-const RUN_RATE = 60;  // steps per second while running: several per request when frames are slow
+const RUN_LIMIT = 20000;    // steps one press of RUN takes at most
+const RUN_RATE = 60;        // steps per second while running: several per request when frames are slow
+const HOPELESS_RUN = 50;    // steps RUN shows where more steps cannot reach the minimum, before it stops
+const REQUEST_STEPS = 10000;  // the most steps the server takes in one request
+// No mode bar: no extra Tab stops, and no button that would send a chart off this machine.
+const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 
 let datasets = {};
 let session = null;        // id
-let points = { step: [], loss: [], theta: [] };
+let points = { step: [], loss: [], theta: [] };  // the full-data loss at every checked step
+let path = { step: [], theta: [] };               // every step's parameters: the path on the contours
 let last = null;           // last state from the server
-let running = false;
+let runId = 0;             // the run loop going now (0: none)
+let runs = 0;
 let lastDraw = 0;
 let lastSurface = 0;
 let uploadId = null;
 let uploadColumns = null;
+let noDescent = "";        // why there is no descent, when there is none
+let wantedColumns = null;  // a link's target and features, for the upload it names
 
 function showError(message) {
   const box = $("error");
   box.textContent = message;
   box.hidden = !message;
+}
+
+function notice(message) {
+  // what the page did with a link it could not follow as it was
+  const box = $("notice");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function note(message) {
+  // why RUN stopped (or that it paused)
+  $("note").textContent = message || "";
+  $("note").hidden = !message;
 }
 
 async function api(method, path, body) {
@@ -47,10 +66,6 @@ function numberOf(id) {
   return text !== "" && Number.isFinite(number) ? number : text;
 }
 
-function lrValue() {
-  return numberOf("lr");
-}
-
 function penaltyValue() {
   return $("penalty").value === "none" ? null : $("penalty").value;
 }
@@ -62,8 +77,13 @@ function objectiveControls() {
   $("epsilon-label").hidden = $("loss-fn").value !== "huber";
 }
 
+function selectedFeatures() {
+  const target = $("target").value;
+  return Array.from($("features").selectedOptions).map((o) => o.value).filter((c) => c !== target);
+}
+
 function settings() {
-  const features = Array.from($("features").selectedOptions).map((o) => o.value);
+  const features = selectedFeatures();
   return {
     dataset: $("dataset").value,
     target: $("target").value || null,
@@ -72,7 +92,7 @@ function settings() {
     mode: $("mode").value,
     batch_size: Number($("batch-size").value) || 1,
     optimizer: $("optimizer").value,
-    lr: lrValue(),
+    lr: numberOf("lr"),
     standardize: $("standardize").checked,
     fit_intercept: $("intercept").checked,
     seed: Number($("seed").value) || 0,
@@ -132,6 +152,20 @@ function writeUrl() {
   history.replaceState(null, "", "?" + q.toString());
 }
 
+function syncFeatures() {
+  // the target cannot be a feature: its option is disabled, and at least one feature stays
+  const target = $("target").value;
+  const options = Array.from($("features").options);
+  for (const o of options) {
+    o.disabled = o.value === target;
+    if (o.disabled) o.selected = false;
+  }
+  if (!options.some((o) => o.selected)) {
+    const first = options.find((o) => !o.disabled);
+    if (first) first.selected = true;
+  }
+}
+
 function fillColumns(columns, target, features) {
   const t = $("target"), f = $("features");
   t.innerHTML = ""; f.innerHTML = "";
@@ -139,9 +173,10 @@ function fillColumns(columns, target, features) {
     t.add(new Option(c, c, false, c === target));
     f.add(new Option(c, c, false, features.includes(c)));
   }
+  syncFeatures();
 }
 
-function datasetChanged(keepChoice) {
+function datasetChanged() {
   const name = $("dataset").value;
   $("upload-label").hidden = name !== "upload";
   if (name === "upload") {
@@ -150,7 +185,7 @@ function datasetChanged(keepChoice) {
     return;
   }
   const d = datasets[name];
-  if (!keepChoice) fillColumns(d.columns, d.target, d.features);
+  fillColumns(d.columns, d.target, d.features);
 }
 
 function setLr(value) {
@@ -167,27 +202,72 @@ function setAlpha(value) {
 
 let generation = 0;
 
-async function newSession() {
+function clearSession(message) {
+  // No descent: nothing of the last one stays on screen, and the message says why.
   stopRun();
+  session = null;
+  last = null;
+  noDescent = message;
+  points = { step: [], loss: [], theta: [] };
+  path = { step: [], theta: [] };
+  showError(message);
+  for (const id of ["step", "loss", "best"]) $(id).textContent = "-";
+  $("params").textContent = "";
+  $("kinks").hidden = true;
+  $("status").className = "none";
+  $("status").textContent = "No descent: the page could not start one with these settings (see the message above). Change them to start one.";
+  $("success").hidden = true;
+  $("code").hidden = true;
+  $("code").textContent = "";
+  $("explain-count").textContent = "";
+  $("explain").textContent = "No descent yet.";
+  for (const id of ["chart-data", "chart-loss", "chart-surface"]) Plotly.purge($(id));
+  writeUrl();
+}
+
+function noDescentYet() {
+  // STEP or RUN without a descent: say why there is none instead of doing nothing
+  showError(noDescent || "No descent yet: choose the settings above.");
+  note(`Nothing to step: ${noDescent || "there is no descent yet."}`);
+}
+
+let starting = Promise.resolve();  // the descent being started now
+
+async function settled() {
+  // wait for the descent being started (a control just changed) before stepping
+  let seen = null;
+  while (seen !== starting) { seen = starting; await seen; }
+}
+
+function newSession() {
+  starting = startSession();
+  return starting;
+}
+
+async function startSession() {
+  stopRun();
+  note("");
   const mine = ++generation;
   writeUrl();
   if ($("dataset").value === "upload" && !uploadId) {
-    session = null;
-    showError("choose a CSV file to upload first");
+    clearSession("choose a CSV file to upload first");
     return;
   }
   try {
     const state = await api("POST", "/api/sessions", settings());
     if (mine !== generation) return;  // superseded by a later change
     showError("");
+    noDescent = "";
     session = state.session;
     fillCoefs(state.feature_names, coefs().map((c) => (c >= state.feature_names.length ? -1 : c)));
     points = { step: [], loss: [], theta: [] };
+    path = { step: [], theta: [] };
     receive(state);
     drawAll(true);
+    refreshCode();
   } catch (err) {
-    session = null;
-    showError(err.message);
+    if (mine !== generation) return;
+    clearSession(err.message);
   }
 }
 
@@ -196,16 +276,21 @@ function fmt(v) {
   return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toPrecision(6);
 }
 
+function append(into, from, keys) {
+  for (let i = 0; i < from.step.length; i++) {
+    if (into.step.length && from.step[i] <= into.step[into.step.length - 1]) continue;
+    for (const k of keys) into[k].push(from[k][i]);
+  }
+}
+
 function receive(state) {
   last = state;
-  const p = state.points;
-  for (let i = 0; i < p.step.length; i++) {
-    if (points.step.length && p.step[i] <= points.step[points.step.length - 1]) continue;
-    points.step.push(p.step[i]); points.loss.push(p.loss[i]); points.theta.push(p.theta[i]);
-  }
+  append(points, state.points, ["step", "loss", "theta"]);
+  append(path, state.path, ["step", "theta"]);
   if (!points.step.length) {
-    points.step.push(0); points.loss.push(state.loss); points.theta.push(state.theta);
+    points.step.push(state.step); points.loss.push(state.loss); points.theta.push(state.theta);
   }
+  if (!path.step.length) { path.step.push(state.step); path.theta.push(state.theta); }
   $("step").textContent = String(state.step);
   $("loss").textContent = fmt(state.loss);
   $("best").textContent = fmt(state.best_loss);
@@ -218,19 +303,29 @@ function receive(state) {
   const status = $("status");
   status.className = state.status;
   if (state.status === "diverged") {
-    const stable = state.stable_lr && !state.message.includes("largest stable")
-      ? ` The largest stable learning rate here is ${fmt(state.stable_lr)}.` : "";
-    status.textContent = `Diverged. ${state.message}${stable}`;
+    status.textContent = `Diverged. ${state.message}`;
   } else if (state.status === "converged") {
     status.textContent = `Converged: ${state.message}`;
   } else {
     status.textContent = state.status === "ready" ? "Ready: press STEP or RUN." : "";
   }
-  if (state.explain) $("explain").textContent = state.explain.text.join("\n");
-  else $("explain").textContent = "Press STEP.";
-  if (state.success && $("success").hidden) showSuccess(state.success);
-  if (!state.success) $("success").hidden = true;
+  showExplain(state.explain);
+  showSuccess(state.success);
   writeUrl();
+}
+
+function showExplain(e) {
+  if (!e) {
+    $("explain-count").textContent = "";
+    $("explain").textContent = "Press STEP.";
+    return;
+  }
+  // the counter counts steps taken; the engine's text numbers each step from 0
+  $("explain-count").textContent =
+    `This is the descent's step number ${e.step + 1}: it took the steps taken from ${e.step} to ${e.step + 1}. ` +
+    `The text counts steps and epochs from 0, as gradfit.explain(step=${e.step}) does, so it calls it Step ${e.step}` +
+    (e.rows ? `, in epoch ${e.epoch} (pass ${e.epoch + 1} over the rows).` : ".");
+  $("explain").textContent = e.text.join("\n");
 }
 
 function showKinks(kinks) {
@@ -247,65 +342,119 @@ function showKinks(kinks) {
   box.textContent = parts.join(" ");
 }
 
-async function showSuccess(success) {
-  $("success").hidden = false;
+function showSuccess(success) {
+  // the server's words: the congratulation, and a challenge only when one is left
+  $("success").hidden = !success;
+  if (!success) return;
   $("success-text").textContent = success.message;
-  $("fewest-text").textContent = "Looking for the fewest steps any constant rate needs...";
+  $("fewest-text").textContent = success.fewest_message;
+  $("fewest-text").hidden = !success.fewest_message;
+  $("show-me").hidden = success.show_me === null;
+  $("show-me").dataset.lr = success.show_me === null ? "" : String(success.show_me);
+}
+
+async function refreshCode() {
+  // the export box always shows the descent on screen, as it stands
+  const box = $("code");
+  if (box.hidden) return;
+  if (!session) { box.hidden = true; box.textContent = ""; return; }
+  const asked = session;
   try {
-    const fewest = await api("GET", `/api/sessions/${session}/fewest`);
-    $("fewest-text").textContent = fewest.steps === null
-      ? "No constant rate reaches it within 5000 steps of plain gradient descent."
-      : `The fewest steps any constant learning rate needs on this data: ${fewest.steps}, at lr = ${fmt(fewest.lr)} ` +
-        `(plain full-batch gradient descent${last && last.kinks ? ", each step ending with the L1 soft threshold" : ""}; ` +
-        `stable below 2/L = ${fmt(fewest.max_stable_lr)}).`;
-    $("show-me").dataset.lr = String(fewest.lr);
+    const code = await api("GET", `/api/sessions/${asked}/code`);
+    if (asked !== session) return;
+    box.textContent = `# Python\n${code.python}\n\n# command line\n${code.cli}`;
   } catch (err) {
-    $("fewest-text").textContent = err.message;
+    showError(err.message);
   }
 }
 
-async function step(n) {
-  if (!session) return null;
+async function step(n, untilSuccess) {
+  await settled();
+  if (!session) { noDescentYet(); return null; }
+  const asked = session;
   try {
-    const state = await api("POST", `/api/sessions/${session}/step`, { n });
+    const state = await api("POST", `/api/sessions/${asked}/step`, { n, until_success: Boolean(untilSuccess) });
+    if (asked !== session) return null;  // a new descent replaced this one meanwhile
     showError("");
     receive(state);
     return state;
   } catch (err) {
+    if (asked !== session) return null;
     showError(err.message);
-    stopRun();
     return null;
   }
 }
 
-function stopRun() {
-  running = false;
+function stopRun(why) {
+  runId = 0;
   $("run-btn").textContent = "RUN";
+  if (why !== undefined) note(why);
+}
+
+function runEnded(state, start, hadSuccess) {
+  // why RUN stops after this state (null: it goes on)
+  const at = `RUN stopped at step ${state.step}`;
+  if (state.status === "diverged") return `${at}: the descent diverged (why, below).`;
+  if (state.status === "converged") return `${at}: the descent converged (${state.message}).`;
+  if (state.success && !hadSuccess) return `${at}: you reached the minimum.`;
+  const outlook = state.outlook;
+  if (outlook && outlook.hopeless && state.step - start >= HOPELESS_RUN) return `${at}. ${outlook.message}`;
+  if (state.step - start >= RUN_LIMIT) {
+    return `RUN stopped after ${RUN_LIMIT} steps, its limit for one press: press RUN to go on.` +
+      (outlook ? ` ${outlook.message}` : "");
+  }
+  return null;
 }
 
 async function run() {
-  if (running) { stopRun(); return; }
-  if (!session) return;
-  running = true;
+  if (runId) { stopRun(`Paused at step ${last ? last.step : 0}: press RUN to go on.`); return; }
+  await settled();
+  if (runId) return;  // pressed twice while a descent was starting
+  if (!session) { noDescentYet(); return; }
+  const mine = ++runs;
+  runId = mine;
   $("run-btn").textContent = "PAUSE";
+  note("");
   const start = last ? last.step : 0;
+  const hadSuccess = Boolean(last && last.success);
   let previous = performance.now();
-  while (running) {
+  let why = null;
+  while (runId === mine) {
     const begun = performance.now();
     const n = Math.max(1, Math.min(50, Math.round((RUN_RATE * (begun - previous)) / 1000)));
     previous = begun;
-    const state = await step(n);
-    if (!state) break;
+    const state = await step(n, !hadSuccess);
+    if (runId !== mine) return;  // paused, or replaced by a new descent: they say so
+    if (!state) { why = `RUN stopped: ${$("error").textContent || "the server did not answer."}`; break; }
     const now = performance.now();
     if (now - lastDraw > 100) { drawAll(now - lastSurface > 1000); lastDraw = now; }
-    if (state.status !== "running" || state.success || state.step - start >= RUN_LIMIT) break;
+    why = runEnded(state, start, hadSuccess);
+    if (why) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  stopRun();
+  stopRun(why);
   drawAll(true);
+  refreshCode();
 }
 
 const layoutBase = { margin: { l: 50, r: 10, t: 30, b: 40 }, showlegend: false };
+
+function titled(id, text, size) {
+  // a title that fits its chart: broken into lines at spaces, the top margin made room for
+  const width = $(id).clientWidth || 300;
+  const perLine = Math.max(12, Math.floor((width - 20) / (size * 0.56)));
+  const lines = [];
+  for (const word of text.split(" ")) {
+    if (lines.length && (lines[lines.length - 1] + " " + word).length <= perLine) lines[lines.length - 1] += " " + word;
+    else lines.push(word);
+  }
+  return { title: { text: lines.join("<br>"), font: { size } }, top: 14 + (size + 4) * lines.length };
+}
+
+function layout(id, text, size, extra) {
+  const t = titled(id, text, size);
+  return { ...layoutBase, ...extra, title: t.title, margin: { ...layoutBase.margin, ...(extra.margin || {}), t: t.top } };
+}
 
 function drawData() {
   const v = last.view;
@@ -313,13 +462,13 @@ function drawData() {
     Plotly.react("chart-data", [
       { x: v.x, y: v.y, mode: "markers", type: "scatter", marker: { size: 4, color: "#888" }, name: "data" },
       { x: v.line_x, y: v.line_y, mode: "lines", type: "scatter", line: { color: "#c0392b", width: 3 }, name: "line" },
-    ], { ...layoutBase, title: { text: "data and the current line" }, xaxis: { title: { text: last.feature_names[0] } }, yaxis: { title: { text: last.target } } });
+    ], layout("chart-data", "data and the current line", 15, { xaxis: { title: { text: last.feature_names[0] } }, yaxis: { title: { text: last.target } } }), PLOT_CONFIG);
   } else {
     const lo = Math.min(...v.actual), hi = Math.max(...v.actual);
     Plotly.react("chart-data", [
       { x: v.actual, y: v.predicted, mode: "markers", type: "scatter", marker: { size: 4, color: "#2c6fbb" } },
       { x: [lo, hi], y: [lo, hi], mode: "lines", line: { color: "#888", dash: "dash" } },
-    ], { ...layoutBase, title: { text: "predicted against actual" }, xaxis: { title: { text: "actual" } }, yaxis: { title: { text: "predicted" } } });
+    ], layout("chart-data", "predicted against actual", 15, { xaxis: { title: { text: "actual" } }, yaxis: { title: { text: "predicted" } } }), PLOT_CONFIG);
   }
 }
 
@@ -328,11 +477,14 @@ function lossName() {
 }
 
 function drawLoss() {
+  // the full-data loss: at every step of full batch, every `every` steps with batches
+  const every = last.every || 1;
+  const title = every === 1 ? `${lossName()} per step` : `${lossName()} on all rows, every ${every} steps`;
   Plotly.react("chart-loss", [
-    { x: points.step, y: points.loss, mode: "lines+markers", marker: { size: 3 }, name: "loss" },
+    { x: points.step, y: points.loss, mode: "lines+markers", marker: { size: 3 }, name: lossName() },
     { x: [0, Math.max(1, points.step[points.step.length - 1])], y: [last.best_loss, last.best_loss],
       mode: "lines", line: { dash: "dash", color: "#000" }, name: "minimum" },
-  ], { ...layoutBase, title: { text: `${lossName()} per step` }, xaxis: { title: { text: "step" } }, yaxis: { title: { text: lossName() }, type: "log" } });
+  ], layout("chart-loss", title, 15, { xaxis: { title: { text: "steps taken" } }, yaxis: { title: { text: lossName() }, type: "log" } }), PLOT_CONFIG);
 }
 
 let surfaceTicket = 0;
@@ -341,16 +493,17 @@ async function drawSurface() {
   if (!session) return;
   const asked = session;
   const ticket = ++surfaceTicket;
-  const stride = Math.max(1, Math.ceil(points.theta.length / 2000));
-  const path = points.theta.filter((_, i) => i % stride === 0 || i === points.theta.length - 1);
+  const thetas = path.theta;
+  const stride = Math.max(1, Math.ceil(thetas.length / 2000));
+  const trail = thetas.filter((_, i) => i % stride === 0 || i === thetas.length - 1);
   try {
-    const s = await api("POST", `/api/sessions/${asked}/surface`, { path, coefs: coefs() });
+    const s = await api("POST", `/api/sessions/${asked}/surface`, { path: trail, coefs: coefs() });
     if (asked !== session || ticket !== surfaceTicket) return;  // a newer drawing follows
     lastSurface = performance.now();
     const [i, j] = s.indices;
     const traces = [
       { x: s.x, y: s.y, z: s.z, type: "contour", ncontours: 25, showscale: false, contours: { coloring: "lines" }, name: "contours", showlegend: false, hoverinfo: "skip" },
-      { x: path.map((t) => t[i]), y: path.map((t) => t[j]), mode: "lines+markers", marker: { size: 4, color: "#c0392b" }, line: { color: "#c0392b" }, name: "path" },
+      { x: trail.map((t) => t[i]), y: trail.map((t) => t[j]), mode: "lines+markers", marker: { size: 4, color: "#c0392b" }, line: { color: "#c0392b" }, name: "path" },
       { x: [s.star[0]], y: [s.star[1]], mode: "markers", marker: { symbol: "star", size: 14, color: "#000" }, name: "minimum" },
     ];
     if (s.least_squares) {
@@ -367,16 +520,15 @@ async function drawSurface() {
       traces.push({ x: ends(s.x), y: [0, 0], mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.labels[1]} = 0 (kink)` });
     }
     const plain = last.objective === "least squares";
-    Plotly.react("chart-surface", traces, {
-      ...layoutBase,
+    // the objective's own contours: the penalty (or Huber's loss) is in them
+    const title = plain ? "cost contours and the path" : `contours of ${last.objective}`;
+    Plotly.react("chart-surface", traces, layout("chart-surface", title, plain ? 15 : 12, {
       showlegend: !plain,
       legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 10 } },
-      margin: { ...layoutBase.margin, b: plain ? 40 : 90 },
-      // the objective's own contours: the penalty (or Huber's loss) is in them
-      title: plain ? { text: "cost contours and the path" } : { text: `contours of ${last.objective}`, font: { size: 12 } },
+      margin: { b: plain ? 40 : 90 },
       xaxis: { title: { text: s.labels[0] } },
       yaxis: { title: { text: s.labels[1] } },
-    });
+    }), PLOT_CONFIG);
   } catch (err) {
     showError(err.message);
   }
@@ -399,10 +551,16 @@ async function upload() {
     uploadId = info.upload_id;
     uploadColumns = info;
     fillColumns(info.columns, info.target, info.features);
+    if (wantedColumns) {  // the columns a link asked for, if this file has them
+      const complaints = [];
+      chooseColumns(wantedColumns.target, wantedColumns.features, info.columns, complaints);
+      notice(complaints.length ? `The link asked for ${complaints.join("; ")}.` : "");
+      wantedColumns = null;
+    }
     showError("");
     await newSession();
   } catch (err) {
-    showError(err.message);
+    clearSession(err.message);
   }
 }
 
@@ -422,44 +580,121 @@ function fillChoices(rules) {
   }
 }
 
-async function init() {
-  const [shipped, rules] = await Promise.all([api("GET", "/api/datasets"), api("GET", "/api/rules")]);
-  datasets = shipped;
-  fillChoices(rules);
-  const q = new URLSearchParams(location.search);
-  if (q.get("dataset")) $("dataset").value = q.get("dataset");
-  if (q.get("upload")) uploadId = q.get("upload");
-  datasetChanged(false);
-  if (q.get("target")) $("target").value = q.get("target");
-  if (q.get("features")) {
-    const wanted = q.get("features").split(",");
-    for (const o of $("features").options) o.selected = wanted.includes(o.value);
+function offers(id, value) {
+  return Array.from($(id).options).some((o) => o.value === value && !o.disabled);
+}
+
+function labelOf(id) {
+  const o = $(id).selectedOptions[0];
+  return o ? o.textContent : $(id).value;
+}
+
+function chooseColumns(target, features, columns, complaints) {
+  // a link's target and features, where the data has them (the target is never a feature)
+  if (target !== null) {
+    if (columns.includes(target)) {
+      $("target").value = target;
+      syncFeatures();
+    } else {
+      complaints.push(`the target '${target}' (the data has no such numeric column: it predicts '${$("target").value}')`);
+    }
   }
-  if (q.get("mode")) $("mode").value = q.get("mode");
-  if (q.get("batch")) $("batch-size").value = q.get("batch");
-  if (q.get("optimizer")) $("optimizer").value = q.get("optimizer");
-  if (q.get("lr")) setLr(q.get("lr"));
+  if (features !== null) {
+    const wanted = features.split(",").filter((c) => c);
+    const unknown = wanted.filter((c) => !columns.includes(c) || c === $("target").value);
+    const kept = wanted.filter((c) => !unknown.includes(c));
+    if (kept.length) {
+      for (const o of $("features").options) o.selected = kept.includes(o.value);
+    }
+    syncFeatures();
+    if (unknown.length) {
+      complaints.push(`the features ${unknown.map((c) => `'${c}'`).join(", ")} (not a numeric column of the data, or the target: ` +
+        `it uses ${selectedFeatures().map((c) => `'${c}'`).join(", ")})`);
+    }
+  }
+}
+
+function positive(text) {
+  const n = Number(text);
+  return text !== "" && Number.isFinite(n) && n > 0;
+}
+
+function wholeNumber(text, least) {
+  const n = Number(text);
+  return text !== "" && Number.isInteger(n) && n >= least;
+}
+
+async function followLink(q) {
+  // A shared link, checked value by value: what the page cannot follow is said, and the
+  // page's own choice is kept instead, so that the page always starts a descent.
+  const complaints = [];
+  const pick = (param, id, what) => {
+    const value = q.get(param);
+    if (value === null) return;
+    if (offers(id, value)) $(id).value = value;
+    else complaints.push(`the ${what} '${value}' (not offered here: it shows '${labelOf(id)}')`);
+  };
+  const typed = (param, id, ok, what, set) => {
+    const value = q.get(param);
+    if (value === null) return;
+    if (ok(value)) set(value);
+    else complaints.push(`the ${what} '${value}' (it keeps ${$(id).value})`);
+  };
+  pick("dataset", "dataset", "data set");
+  let columns = (datasets[$("dataset").value] || {}).columns || [];
+  if ($("dataset").value === "upload") {
+    uploadId = q.get("upload");
+    if (uploadId) {
+      try {
+        uploadColumns = await api("GET", `/api/uploads/${encodeURIComponent(uploadId)}`);
+        columns = uploadColumns.columns;
+      } catch (err) {
+        uploadId = null;
+        wantedColumns = { target: q.get("target"), features: q.get("features") };
+        complaints.push(`its uploaded file: ${err.message}`);
+      }
+    }
+  }
+  datasetChanged();
+  if (columns.length) chooseColumns(q.get("target"), q.get("features"), columns, complaints);
+  pick("mode", "mode", "mode");
+  typed("batch", "batch-size", (v) => wholeNumber(v, 1), "batch size", (v) => { $("batch-size").value = v; });
+  pick("optimizer", "optimizer", "update rule");
+  typed("lr", "lr", positive, "learning rate", setLr);
   if (q.get("standardize")) $("standardize").checked = q.get("standardize") === "1";
   if (q.get("intercept")) $("intercept").checked = q.get("intercept") === "1";
-  if (q.get("seed")) $("seed").value = q.get("seed");
-  if (q.get("penalty")) $("penalty").value = q.get("penalty");
-  if (q.get("alpha")) setAlpha(q.get("alpha"));
-  if (q.get("l1_ratio")) $("l1-ratio").value = q.get("l1_ratio");
-  if (q.get("loss")) $("loss-fn").value = q.get("loss");
-  if (q.get("epsilon")) $("epsilon").value = q.get("epsilon");
+  typed("seed", "seed", (v) => wholeNumber(v, 0), "seed", (v) => { $("seed").value = v; });
+  pick("penalty", "penalty", "penalty");
+  typed("alpha", "alpha", (v) => Number(v) >= 0 && v !== "", "strength alpha", setAlpha);
+  typed("l1_ratio", "l1-ratio", (v) => v !== "" && Number(v) >= 0 && Number(v) <= 1, "L1 share", (v) => { $("l1-ratio").value = v; });
+  pick("loss", "loss-fn", "loss");
+  typed("epsilon", "epsilon", positive, "Huber's epsilon", (v) => { $("epsilon").value = v; });
   objectiveControls();
-  const wanted = (q.get("coefs") || "0,-1").split(",").map(Number);
+  let wanted = (q.get("coefs") || "0,-1").split(",").map(Number);
+  if (wanted.length !== 2 || !wanted.every(Number.isInteger) || wanted[0] === wanted[1]) {
+    complaints.push(`the contour axes '${q.get("coefs")}'`);
+    wanted = [0, -1];
+  }
   for (const [id, c] of [["coef-x", wanted[0]], ["coef-y", wanted[1]]]) {
     $(id).add(new Option(String(c), String(c)));
     $(id).value = String(c);
   }
-  const steps = Number(q.get("steps") || 0);
-  await newSession();
-  if (session && steps > 0) {
-    await step(Math.min(steps, 10000));
-    drawAll(true);
+  const asked = q.get("steps");
+  const steps = asked !== null && wholeNumber(asked, 0) ? Number(asked) : 0;
+  if (asked !== null && !wholeNumber(asked, 0)) complaints.push(`the number of steps '${asked}' (it starts at step 0)`);
+  if (complaints.length) {
+    notice(`This link asks for ${complaints.join("; ")}. The page shows what it can instead.`);
   }
+  await newSession();
+  // the shared descent again, step for step (the server takes at most REQUEST_STEPS a request)
+  while (session && last && last.step < steps && !["diverged", "converged"].includes(last.status)) {
+    if (!(await step(Math.min(steps - last.step, REQUEST_STEPS), false))) break;
+  }
+  if (session) drawAll(true);
+}
 
+function wire() {
+  // the controls work whatever a link asked for, and whatever the server answered
   for (const id of ["coef-x", "coef-y"]) {
     $(id).addEventListener("change", () => {
       if ($("coef-x").value === $("coef-y").value) return;
@@ -467,7 +702,8 @@ async function init() {
       drawSurface();  // the same descent, seen over other coefficients
     });
   }
-  for (const id of ["target", "features", "mode", "batch-size", "optimizer", "standardize", "intercept", "seed",
+  $("target").addEventListener("change", () => { syncFeatures(); newSession(); });
+  for (const id of ["features", "mode", "batch-size", "optimizer", "standardize", "intercept", "seed",
     "l1-ratio", "epsilon"]) {
     $(id).addEventListener("change", newSession);
   }
@@ -477,37 +713,61 @@ async function init() {
   $("alpha").addEventListener("change", () => { setAlpha($("alpha").value); newSession(); });
   $("alpha-slider").addEventListener("input", () => { $("alpha").value = Number((10 ** Number($("alpha-slider").value)).toPrecision(3)); });
   $("alpha-slider").addEventListener("change", newSession);
-  $("dataset").addEventListener("change", () => { datasetChanged(false); newSession(); });
+  $("dataset").addEventListener("change", () => { notice(""); datasetChanged(); newSession(); });
   $("lr").addEventListener("change", () => { setLr($("lr").value); newSession(); });
   $("lr-slider").addEventListener("input", () => { $("lr").value = Number((10 ** Number($("lr-slider").value)).toPrecision(3)); });
   $("lr-slider").addEventListener("change", newSession);
   $("upload").addEventListener("change", upload);
-  $("step-btn").addEventListener("click", async () => { await step(1); drawAll(true); });
+  $("step-btn").addEventListener("click", async () => {
+    if (runId) stopRun(`Paused at step ${last ? last.step : 0}: press RUN to go on.`);
+    else note("");
+    if (await step(1, false)) { drawAll(true); refreshCode(); }
+  });
   $("run-btn").addEventListener("click", run);
   $("reset-btn").addEventListener("click", async () => {
-    stopRun();
+    stopRun("");
     if (!session) return newSession();
     try {
       const state = await api("POST", `/api/sessions/${session}/reset`);
       points = { step: [], loss: [], theta: [] };
-      $("success").hidden = true;
+      path = { step: [], theta: [] };
       receive(state);
       drawAll(true);
+      refreshCode();
     } catch (err) { showError(err.message); }
   });
-  $("code-btn").addEventListener("click", async () => {
-    if (!session) return;
-    const code = await api("GET", `/api/sessions/${session}/code`);
+  $("code-btn").addEventListener("click", () => {
+    if (!session) { noDescentYet(); return; }
     $("code").hidden = false;
-    $("code").textContent = `# Python\n${code.python}\n\n# command line\n${code.cli}`;
+    refreshCode();
   });
   $("show-me").addEventListener("click", async () => {
+    const lr = $("show-me").dataset.lr;
+    if (!lr) return;
     $("mode").value = "full";
     $("optimizer").value = "gd";
-    setLr($("show-me").dataset.lr);
+    setLr(lr);
     await newSession();
     run();
   });
 }
 
-init().catch((err) => showError(err.message));
+async function init() {
+  wire();
+  let shipped, rules;
+  try {
+    [shipped, rules] = await Promise.all([api("GET", "/api/datasets"), api("GET", "/api/rules")]);
+  } catch (err) {
+    clearSession(`The playground's server did not answer (${err.message}): reload the page.`);
+    return;
+  }
+  datasets = shipped;
+  fillChoices(rules);
+  try {
+    await followLink(new URLSearchParams(location.search));
+  } catch (err) {
+    clearSession(`The page could not follow this link (${err.message}): choose the settings above.`);
+  }
+}
+
+init();
