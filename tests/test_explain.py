@@ -179,7 +179,9 @@ def test_elastic_net_shows_the_ridge_term(bdims):
     kwargs = {"penalty": "elasticnet", "alpha": 0.5, "l1_ratio": 0.25, "lr": 0.1}
     e = explain(X, y, step=2, **kwargs)
     r = engine_step(X, y, 2, max_iter=5, tol=0, **kwargs)
-    scale = np.std(X, axis=0)
+    # with a ridge part, standardizing divides by sqrt(var + alpha (1 - l1_ratio)): the scale
+    # that gives every coordinate the same curvature (model/regularized.py)
+    scale = np.sqrt(np.var(X, axis=0) + 0.5 * (1 - 0.25))
     l2 = 0.5 * (1 - 0.25) / scale**2
     ridge = 2 * l2 * r.theta[:-1]
     text = e.to_text()
