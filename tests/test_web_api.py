@@ -542,8 +542,11 @@ def test_contours_are_the_penalized_objective(client, penalty, alpha, coefs, kin
     surface = client.post(f"/api/sessions/{sid}/surface", json={"coefs": coefs}).json()
     assert surface["kinks"] == kinks
     d = load_dataset("bdims", features=["hgt", "age"])
-    # descent coordinates: standardized features (population standard deviation)
-    scaling = Scaling(d.X.mean(axis=0), d.X.std(axis=0))
+    # descent coordinates: standardized features (population standard deviation); with a
+    # ridge part, divided by sqrt(variance + alpha), so that every coordinate's curvature
+    # is about 2 with the penalty's included
+    ridge = alpha if penalty == "l2" else 0.0
+    scaling = Scaling(d.X.mean(axis=0), np.sqrt(d.X.var(axis=0) + ridge))
     i, j = surface["indices"]
     # the minimum marked is the objective's (fit to every digit by FISTA or conjugate
     # gradients); least squares' (lstsq) is marked beside it
@@ -716,3 +719,171 @@ def test_exported_code_reproduces_a_lasso_session(client, capsys):
     printed = capsys.readouterr().out.splitlines()[0]  # "wgt = 0.5 * hgt + 0 * age - 10"
     slope = float(printed.split("=")[1].split("*")[0])
     assert slope == pytest.approx(state["w"][0], rel=1e-5)
+
+
+# -- the learner's issue: what the page says, and the numbers it counts ------------------
+
+
+def test_run_stops_at_the_step_that_reaches_the_minimum(client):
+    s = new_session(client, lr=0.1)
+    sid = s["session"]
+    state = client.post(f"/api/sessions/{sid}/step", json={"n": 50, "until_success": True})
+    state = state.json()
+    # the counter and the success box count the same steps: the engine's, to that step
+    assert state["success"]["steps"] == state["step"] == 31
+    d = load_dataset("davis")
+    ref = fit(d.X, d.y, lr=0.1, standardize=True, max_steps=31, tol=0)
+    np.testing.assert_allclose(state["theta"], ref.theta, rtol=1e-12)
+    assert state["explain"]["step"] == 30  # the engine numbers the 31st step 30
+    # without until_success the steps asked for are taken
+    later = client.post(f"/api/sessions/{sid}/step", json={"n": 5, "until_success": True}).json()
+    assert later["step"] == 36 and later["success"]["steps"] == 31
+
+
+def test_success_at_the_fewest_steps_asks_for_no_fewer(client):
+    s = new_session(client, lr=0.5)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 1}).json()
+    success = state["success"]
+    assert success["message"] == (
+        "You reached the least-squares minimum in 1 step: no constant learning rate of plain "
+        "full-batch gradient descent does it in fewer."
+    )
+    assert success["show_me"] is None and success["fewest_message"] == ""
+    s = new_session(client, lr=0.2)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 100}).json()
+    assert state["success"]["message"].endswith("steps. Can you do it in fewer steps?")
+    assert state["success"]["show_me"] == pytest.approx(0.5)
+    assert "1 step, at the learning rate 0.5" in state["success"]["fewest_message"]
+
+
+def test_no_show_me_where_no_constant_rate_reaches_the_minimum():
+    from gradfit.web.advice import success_view
+
+    fewest = {"steps": None, "lr": 3.44e-5, "max_stable_lr": 3.44e-5, "searched": 5000}
+    view = success_view(40, fewest)
+    assert view["show_me"] is None and "fewer" not in view["message"]
+    assert view["fewest_message"] == (
+        "No constant learning rate of plain full-batch gradient descent reaches it within "
+        "5000 steps."
+    )
+    # momentum beat every constant rate of plain descent: no challenge left either
+    view = success_view(3, {"steps": 9, "lr": 0.4, "max_stable_lr": 1.0})
+    assert view["show_me"] is None and "fewer than plain" in view["message"]
+
+
+def test_divergence_advice_is_in_the_pages_words(client):
+    s = new_session(client, lr=0.01, standardize=False)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 100}).json()
+    assert state["status"] == "diverged"
+    message = state["message"]
+    assert message.startswith("Gradient descent diverged at step 2: the loss grew to ")
+    assert "tick 'standardize features'" in message
+    assert "The largest stable learning rate for this data is 3.44e-05 (L = 5.81e+04)" in message
+    # the suggested rate is said with what it costs on raw heights
+    assert "try the learning rate 1.72e-05 (plain descent would then need about" in message
+    for python in ("lr=", "'auto'", "standardize=True", "optimizer="):
+        assert python not in message
+    # it stopped at the step where the engine saw it diverge, not where the request began
+    assert state["step"] == 2 and state["points"]["step"][-1] == 2
+
+
+def test_a_rate_of_exactly_two_over_l_is_said_to_bounce(client):
+    s = new_session(client, lr=1.0)  # 2/L on standardized Davis (L = 2)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 10}).json()
+    assert state["status"] == "running" and state["success"] is None
+    assert state["loss"] == pytest.approx(state["points"]["loss"][0])  # bouncing, not falling
+    outlook = state["outlook"]
+    assert outlook["hopeless"] is True
+    assert "At the learning rate 1 = 2/L (L = 2)" in outlook["message"]
+    assert "the line bounces for ever" in outlook["message"]
+    below = "Choose a learning rate below 2/L = 1; the best constant rate here is 0.5."
+    assert below in outlook["message"]
+
+
+def test_a_rate_that_needs_millions_of_steps_says_so(client):
+    s = new_session(client, lr=1.72e-5, standardize=False)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 100}).json()
+    outlook = state["outlook"]
+    assert outlook["hopeless"] is True and outlook["steps"] > 1e6
+    assert "plain descent needs about 1.9e+07 more steps" in outlook["message"]
+    assert "tick 'standardize features'" in outlook["message"]
+    # a rate that gets there says how long, and is not stopped
+    s = new_session(client, lr=0.01)
+    outlook = client.post(f"/api/sessions/{s['session']}/step", json={"n": 1}).json()["outlook"]
+    assert outlook["hopeless"] is False and 300 < outlook["steps"] < 400
+    assert "Raise the learning rate: the best constant rate here is 0.5" in outlook["message"]
+
+
+def test_batches_plot_and_check_the_full_data_loss(client):
+    from gradfit.data.scaling import Scaling
+
+    s = new_session(client, lr=0.01, mode="sgd")
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 3000}).json()
+    assert state["every"] == 100  # single rows: 200 steps an epoch, checked every 100
+    points = state["points"]
+    assert points["step"] == list(range(0, 3001, 100))
+    d = load_dataset("davis")
+    scaling = Scaling(d.X.mean(axis=0), d.X.std(axis=0))
+    for theta, loss in zip(points["theta"], points["loss"], strict=True):
+        coef = scaling.to_original(np.array(theta))
+        by_hand = np.mean((d.X @ coef[:-1] + coef[-1] - d.y) ** 2)
+        assert loss == pytest.approx(by_hand, rel=1e-9)
+        assert loss >= state["best_loss"] * (1 - 1e-12)  # never below the minimum
+    # one row's step that happens to land near the minimum is not a success: the checks
+    # never find single-row steps there
+    assert state["success"] is None
+    assert "Steps on single rows hover around the minimum" in state["outlook"]["message"]
+    # every step's parameters still draw the path
+    assert state["path"]["step"] == list(range(3001))
+
+
+def test_mini_batch_success_is_a_checked_step(client):
+    s = new_session(client, lr=0.1, mode="mini", batch_size=100, optimizer="svrg")
+    sid = s["session"]
+    state = client.post(f"/api/sessions/{sid}/step", json={"n": 400, "until_success": True})
+    state = state.json()
+    assert state["every"] == 2
+    success = state["success"]["steps"]
+    assert success == state["step"] and success % 2 == 0
+    level = state["best_loss"] + 1e-6 * (s["loss"] - state["best_loss"])  # the yardstick's
+    assert state["points"]["loss"][-1] <= level < state["points"]["loss"][-2]
+
+
+def test_a_shared_link_to_a_diverged_session_diverges_at_the_same_step(client):
+    s = new_session(client, lr=1.5)
+    sid = s["session"]
+    for _ in range(10):
+        state = client.post(f"/api/sessions/{sid}/step", json={"n": 3}).json()
+        if state["status"] == "diverged":
+            break
+    assert state["status"] == "diverged" and state["step"] > 3
+    # the page replays the link's steps in one request: the same step, the same words
+    again = new_session(client, lr=1.5)
+    replay = client.post(f"/api/sessions/{again['session']}/step", json={"n": state["step"]})
+    replay = replay.json()
+    assert replay["status"] == "diverged"
+    assert replay["step"] == state["step"] and replay["message"] == state["message"]
+    np.testing.assert_allclose(replay["theta"], state["theta"], rtol=1e-12)
+    # more steps than that stop there too
+    longer = new_session(client, lr=1.5)
+    longer = client.post(f"/api/sessions/{longer['session']}/step", json={"n": 500}).json()
+    assert longer["step"] == state["step"] and longer["status"] == "diverged"
+
+
+def test_an_upload_is_described_again_for_a_shared_link(client):
+    info = upload(client, b"x,y,z\n1,2,3\n2,3,5\n3,5,6\n4,4,9\n").json()
+    again = client.get(f"/api/uploads/{info['upload_id']}")
+    assert again.status_code == 200 and again.json() == info
+    gone = client.get("/api/uploads/nope")
+    assert gone.status_code == 404 and "upload the file again" in gone.json()["error"]
+    # the target of an upload is never one of its features
+    r = client.post(
+        "/api/sessions",
+        json={
+            "dataset": "upload",
+            "upload_id": info["upload_id"],
+            "target": "y",
+            "features": ["y"],
+        },
+    )
+    assert r.status_code == 400 and "cannot predict itself" in r.json()["error"]

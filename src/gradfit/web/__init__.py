@@ -8,7 +8,11 @@ One job per module:
 - ``settings``: the page's choices as a ``DataChoice`` and a ``FitOptions``;
 - ``sessions``: a ``Session`` stepped by ``gradfit.train.run``, and what the page shows;
 - ``views``: the page's charts as JSON-ready values (points, data, contours);
-- ``yardstick``: the minimum to reach, and the fewest steps any constant rate needs;
+- ``yardstick``: the minimum to reach, when it counts as reached (the full-data loss,
+  checked every step of full batch and at each epoch's end with batches), and the
+  fewest steps any constant rate needs;
+- ``advice``: what the page says in its own words (the controls' labels): why a descent
+  diverged, whether more steps reach the minimum, the congratulation and its challenge;
 - ``export``: a session as Python and as a command line, from its ``FitOptions``;
 - ``store``: sessions and uploads by id, least recently used dropped;
 - ``schemas`` and ``app``: the HTTP API (FastAPI) and its request bodies.

@@ -15,6 +15,7 @@ from the engine's own numbers (``DivergenceError``'s attributes, the objective's
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 from gradfit.data.batching import resolve_batch_size
@@ -56,9 +57,17 @@ def _rows(batch_size: int) -> str:
     return "single rows" if batch_size == 1 else f"batches of {batch_size} rows"
 
 
+# an objective's badly scaled columns (a pass over its rows), found once per objective
+_OFFENDERS: weakref.WeakKeyDictionary[Objective, list[tuple[str, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _scales(objective: Objective) -> str:
     """The engine's finding of badly scaled features, with the checkbox that fixes it."""
-    offenders = objective.badly_scaled()
+    offenders = _OFFENDERS.get(objective)
+    if offenders is None:
+        offenders = _OFFENDERS[objective] = objective.badly_scaled()
     if not offenders:
         return ""
     listed = ", ".join(f"{name} {rms:.3g}" for name, rms in offenders)
@@ -155,7 +164,7 @@ def outlook(
     full = batch_size >= objective.n_rows
     rule = options.rule
     excess = max(loss - best_loss, 0.0)
-    where = f"The loss is {_g(loss)}; the minimum is {_g(best_loss)}."
+    where = f"The loss is {loss:.6g}; the minimum is {best_loss:.6g}."
     scales = _scales(objective)
     out: dict[str, Any] = {"message": where + scales, "hopeless": False, "steps": None}
     if not full and not rule.control_variate:

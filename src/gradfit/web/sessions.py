@@ -7,6 +7,13 @@ number the page shows comes from the same loop the library runs. ``state`` is wh
 the page shows after each request. No web framework here: ``gradfit.web.app`` turns
 these objects into HTTP.
 
+What the page counts, one way throughout: ``step`` is the number of steps taken (the
+engine's ``n_steps``); a success is the first checked step count whose parameters
+reach the minimum, and RUN (``until_success``) stops right there, so that the counter
+and the success box agree; the explanation's ``step`` is the engine's index of the last
+step, from 0 (the page says so). A descent that diverges stops at the step where the
+engine saw it, so that a shared link replays to the same step and the same words.
+
 With a penalty or Huber's loss the objective is ``objective_for``'s
 ``RegularizedObjective``: the loss shown, the minimum to reach and the contours are
 its own (the penalty included), and the least-squares answer is kept beside it for

@@ -1,7 +1,8 @@
 """The playground's challenge: reach the least-squares minimum, in as few steps as you can.
 
 A ``Yardstick`` knows the minimum of a session's objective and where descent starts;
-it says when a descent has reached the minimum, and ``fewest_steps`` finds how few
+it says when a descent has reached the minimum (by the full-data loss at the steps
+``checkpoint`` names, the points the page plots), and ``fewest_steps`` finds how few
 steps any constant learning rate needs (a sweep of plain full-batch descent).
 
 With a penalty or Huber's loss the objective is theirs (``RegularizedObjective``): the

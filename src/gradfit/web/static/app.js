@@ -321,10 +321,11 @@ function showExplain(e) {
     return;
   }
   // the counter counts steps taken; the engine's text numbers each step from 0
+  const k = e.step;
   $("explain-count").textContent =
-    `This is the descent's step number ${e.step + 1}: it took the steps taken from ${e.step} to ${e.step + 1}. ` +
-    `The text counts steps and epochs from 0, as gradfit.explain(step=${e.step}) does, so it calls it Step ${e.step}` +
-    (e.rows ? `, in epoch ${e.epoch} (pass ${e.epoch + 1} over the rows).` : ".");
+    `Step ${k + 1} of the descent: the one that took the steps taken from ${k} to ${k + 1}. ` +
+    `The text below numbers steps and epochs from 0, as gradfit.explain(step=${k}) does, ` +
+    `so it calls it "Step ${k} (epoch ${e.epoch})".`;
   $("explain").textContent = e.text.join("\n");
 }
 
@@ -400,21 +401,35 @@ function runEnded(state, start, hadSuccess) {
   const outlook = state.outlook;
   if (outlook && outlook.hopeless && state.step - start >= HOPELESS_RUN) return `${at}. ${outlook.message}`;
   if (state.step - start >= RUN_LIMIT) {
-    return `RUN stopped after ${RUN_LIMIT} steps, its limit for one press: press RUN to go on.` +
+    return `RUN stopped after ${RUN_LIMIT.toLocaleString("en")} steps, its limit for one press: press RUN to go on.` +
       (outlook ? ` ${outlook.message}` : "");
   }
   return null;
 }
 
+let loopDone = Promise.resolve();  // resolves when the last run loop has stopped
+
 async function run() {
   if (runId) { stopRun(`Paused at step ${last ? last.step : 0}: press RUN to go on.`); return; }
-  await settled();
-  if (runId) return;  // pressed twice while a descent was starting
-  if (!session) { noDescentYet(); return; }
   const mine = ++runs;
   runId = mine;
   $("run-btn").textContent = "PAUSE";
   note("");
+  // one loop at a time: a paused loop finishes its request first, a new descent starts first
+  await loopDone;
+  await settled();
+  if (runId !== mine) return;
+  if (!session) { stopRun(); noDescentYet(); return; }
+  let done;
+  loopDone = new Promise((resolve) => { done = resolve; });
+  try {
+    await runLoop(mine);
+  } finally {
+    done();
+  }
+}
+
+async function runLoop(mine) {
   const start = last ? last.step : 0;
   const hadSuccess = Boolean(last && last.success);
   let previous = performance.now();
@@ -432,6 +447,7 @@ async function run() {
     if (why) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  if (runId !== mine) return;  // paused (or replaced) while it waited: not this loop's to stop
   stopRun(why);
   drawAll(true);
   refreshCode();
