@@ -275,7 +275,8 @@ register(
     UpdateRule(
         "adam",
         lambda lr, beta: adam(lr, b1=beta),
-        "Adam: theta <- theta - lr * m_hat / (sqrt(v_hat) + eps); beta is b1",
+        # mu and nu, beta1 and beta2: article A's m is the slope and b the intercept
+        "Adam: theta <- theta - lr * mu_hat / (sqrt(nu_hat) + eps); beta is beta1",
         uses_beta=True,
         # Adam's steps are bounded by lr: its loss may oscillate above the start,
         # but only a blow-up is divergence.
@@ -284,12 +285,16 @@ register(
         direction="direction_{p}",
         terms=(
             ExplainTerm(
-                "mu", "first moment m = b1 m_prev + (1 - b1) g", lambda s, d: _state_of(s, "mu")
+                "mu",
+                "first moment mu = beta1 mu_prev + (1 - beta1) g",
+                lambda s, d: _state_of(s, "mu"),
             ),
             ExplainTerm(
-                "nu", "second moment v = b2 v_prev + (1 - b2) g^2", lambda s, d: _state_of(s, "nu")
+                "nu",
+                "second moment nu = beta2 nu_prev + (1 - beta2) g^2",
+                lambda s, d: _state_of(s, "nu"),
             ),
-            ExplainTerm("direction", "direction m_hat / (sqrt(v_hat) + eps)", lambda s, d: d),
+            ExplainTerm("direction", "direction mu_hat / (sqrt(nu_hat) + eps)", lambda s, d: d),
         ),
     )
 )
