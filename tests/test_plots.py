@@ -210,3 +210,24 @@ def test_coefficient_path_many_features_and_ridge():
     assert ax.get_title().startswith("ridge path")
     with pytest.raises(InvalidInputError, match="draws a RegularizationPath"):
         plots.coefficient_path(ridge.coef)
+
+
+def test_a_drawing_of_a_fit_that_stopped_short_says_so():
+    """Plots that tell the truth: a line or a surface of a fit short of its answer carries a
+    visible note; standardized contours have equal axis scales (the bowl's real shape)."""
+    import warnings
+
+    import gradfit
+    from gradfit import plots
+
+    d = gradfit.load_dataset("davis")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        short = gradfit.fit(d.X, d.y, lr=0.01, max_iter=5)
+    done = gradfit.fit(d.X, d.y, lr=0.5)
+    for make in (plots.fitted_line, plots.cost_surface):
+        notes = [t.get_text() for t in make(short, d.X, d.y).axes[0].texts]
+        assert any(n.startswith("not converged: max_iter reached") for n in notes), notes
+        assert not make(done, d.X, d.y).axes[0].texts
+    ax = plots.cost_surface(done, d.X, d.y).axes[0]
+    assert ax.get_aspect() == 1.0

@@ -75,7 +75,8 @@ def test_reset_surface_and_code(client):
     client.post(f"/api/sessions/{sid}/step", json={"n": 5})
     assert client.post(f"/api/sessions/{sid}/reset").json()["step"] == 0
     surface = client.post(f"/api/sessions/{sid}/surface", json={"path": [[0, 0, 0]]}).json()
-    assert len(surface["z"]) == 60 and surface["labels"] == ["hgt", "b"]
+    assert len(surface["z"]) == 60 and surface["labels"] == ["w[hgt], standardized", "b"]
+    assert surface["equal_axes"] is True  # standardized coordinates share the target's units
     assert s["view"]["kind"] == "scatter"
     code = client.get(f"/api/sessions/{sid}/code").json()
     assert "gradfit.fit(d.X, d.y, lr=0.1" in code["python"]

@@ -183,8 +183,9 @@ def test_contours_over_two_chosen_coefficients(page: Page, live_server):
     page.select_option("#coef-y", "0")  # w[hgt]
     expect(page).to_have_url(re.compile(r"coefs=1%2C0|coefs=1,0"))
     surface = page.locator("#chart-surface")
-    expect(surface.locator(".xtitle")).to_have_text("hgt")
-    expect(surface.locator(".ytitle")).to_have_text("age")
+    # the coefficients with their coordinates (the page standardizes by default)
+    expect(surface.locator(".xtitle")).to_have_text("w[hgt], standardized")
+    expect(surface.locator(".ytitle")).to_have_text("w[age], standardized")
     expect(page.locator("#step")).to_have_text("1")
     shot(page, "two-coefficients")
 
@@ -245,8 +246,8 @@ def test_lasso_holds_a_coefficient_at_zero(page: Page, live_server):
     expect(surface).to_contain_text("contours of lasso (alpha=30)")
     page.select_option("#coef-x", "1")  # w[hgt]
     page.select_option("#coef-y", "0")  # w[age]
-    expect(surface.locator(".legendtext", has_text="age = 0 (kink)")).to_have_count(1)
-    expect(surface.locator(".legendtext", has_text="hgt = 0 (kink)")).to_have_count(1)
+    expect(surface.locator(".legendtext", has_text="w[age] = 0 (kink)")).to_have_count(1)
+    expect(surface.locator(".legendtext", has_text="w[hgt] = 0 (kink)")).to_have_count(1)
     expect(surface.locator(".legendtext", has_text="least squares")).to_have_count(1)
     expect(surface.locator(".legendtext", has_text="minimum")).to_have_count(1)
     shot(page, "lasso")

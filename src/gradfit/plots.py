@@ -190,6 +190,7 @@ def fitted_line(result: FitResult, X: Any, y: Any, *, n_lines: int = 8) -> Any:
     minimised = "" if result.report.objective is None else f" ({result.report.objective})"
     ax.set_title(f"y = {h.w[-1, 0]:.4g} * {name} + {h.b[-1]:.4g}{minimised}", fontsize=10)
     ax.legend()
+    _note_if_short(ax, result)
     return fig
 
 
@@ -241,11 +242,30 @@ def cost_surface(
         ax.plot(path[:, i], path[:, j], color="C3", marker=".", markersize=4, label="descent")
         ax.plot(*star[[i, j]], marker="*", color="k", markersize=12, linestyle="", label="minimum")
         ax.legend()
+        if not objective.scaling.is_identity:
+            # standardized coordinates share the target's units: a round bowl looks round
+            ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(_coef_label(objective, i))
     ax.set_ylabel(_coef_label(objective, j))
     what = "" if objective.describe() is None else f" of {_minimised(objective)}"
     ax.set_title(f"cost surface{what}, {len(path) - 1} steps at {_rate(result)}", fontsize=10)
+    _note_if_short(ax, result)
     return fig
+
+
+def _note_if_short(ax: Any, result: FitResult) -> None:
+    """A visible note on a drawing of a fit that stopped short of its answer."""
+    if result.converged:
+        return
+    ax.text(
+        0.02,
+        0.02,
+        f"not converged: {result.stop}"[:110],
+        transform=ax.transAxes,
+        fontsize=8,
+        color="C3",
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "C3"},
+    )
 
 
 def _sweep_setup(

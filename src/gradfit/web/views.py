@@ -168,7 +168,9 @@ def surface_view(
     Returns
     -------
     dict
-        ``x``, ``y``, ``z`` (the grid), ``star``, ``labels``, ``indices``, ``kinks``
+        ``x``, ``y``, ``z`` (the grid), ``star``, ``labels`` (the axes': names and
+        coordinates), ``names``, ``equal_axes`` (standardized coordinates share units),
+        ``indices``, ``kinks``
         (per axis: whether the line ``w = 0`` is a kink) and ``least_squares`` (the
         two coordinates, or None).
 
@@ -198,13 +200,19 @@ def surface_view(
         # frame the free optimum too, so that b has a range worth drawing
         trail = np.vstack([trail, objective.solution()])
     A, C, J = surface_grid(objective, trail, star, i, j, n=SURFACE_POINTS)
-    names = [*objective.feature_names, "b"]
+    # the coefficients with their coordinates: standardized ones share the target's units,
+    # and the page draws them on equal scales (a round bowl must look round)
+    standardized = not objective.scaling.is_identity
+    names = [*(f"w[{n}]" for n in objective.feature_names), "b"]
+    labels = [f"{n}, standardized" if standardized and n != "b" else n for n in names]
     return {
         "x": A[0].tolist(),
         "y": C[:, 0].tolist(),
         "z": J.tolist(),
         "star": [float(star[i]), float(star[j])],
-        "labels": [names[i], names[j]],
+        "labels": [labels[i], labels[j]],
+        "names": [names[i], names[j]],
+        "equal_axes": standardized,
         "indices": [i, j],
         "kinks": [bool(kinks[i]), bool(kinks[j])],
         "least_squares": (

@@ -530,10 +530,10 @@ async function drawSurface() {
     // the lasso's kinks: the lines where a penalized coefficient is 0
     const ends = (v) => [v[0], v[v.length - 1]];
     if (s.kinks[0]) {
-      traces.push({ x: [0, 0], y: ends(s.y), mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.labels[0]} = 0 (kink)` });
+      traces.push({ x: [0, 0], y: ends(s.y), mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.names[0]} = 0 (kink)` });
     }
     if (s.kinks[1]) {
-      traces.push({ x: ends(s.x), y: [0, 0], mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.labels[1]} = 0 (kink)` });
+      traces.push({ x: ends(s.x), y: [0, 0], mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.names[1]} = 0 (kink)` });
     }
     const plain = last.objective === "least squares";
     // the objective's own contours: the penalty (or Huber's loss) is in them
@@ -543,7 +543,9 @@ async function drawSurface() {
       legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 10 } },
       margin: { b: plain ? 40 : 90 },
       xaxis: { title: { text: s.labels[0] } },
-      yaxis: { title: { text: s.labels[1] } },
+      // standardized coordinates share the target's units: equal scales show the bowl's shape
+      yaxis: s.equal_axes ? { title: { text: s.labels[1] }, scaleanchor: "x", scaleratio: 1 }
+        : { title: { text: s.labels[1] } },
     }), PLOT_CONFIG);
   } catch (err) {
     showError(err.message);
