@@ -888,3 +888,11 @@ def test_an_upload_is_described_again_for_a_shared_link(client):
         },
     )
     assert r.status_code == 400 and "cannot predict itself" in r.json()["error"]
+
+
+def test_the_outlook_counts_one_step_in_the_singular(client):
+    s = new_session(client, lr=0.1, standardize=True)
+    state = client.post(f"/api/sessions/{s['session']}/step", json={"n": 1}).json()
+    message = state["outlook"]["message"]
+    assert "the best constant rate here is 0.5 (about 1 step)." in message
+    assert "1 steps" not in message

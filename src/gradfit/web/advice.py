@@ -207,7 +207,8 @@ def outlook(
     fixes = []
     at_best = c.steps_to_tolerance(c.best_lr, math.sqrt(allowed_excess / max(excess, 1e-300)))
     if lr < 0.5 * c.best_lr and at_best is not None and at_best <= HOPELESS_STEPS:
-        fixes.append(f"Raise the learning rate: {best} ({_about(at_best)} steps).")
+        many = "step" if at_best == 1 else "steps"
+        fixes.append(f"Raise the learning rate: {best} ({_about(at_best)} {many}).")
     if scales:
         fixes.append(scales.strip())
     elif kappa is not None and kappa > 1e3:
