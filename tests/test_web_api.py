@@ -896,3 +896,20 @@ def test_the_outlook_counts_one_step_in_the_singular(client):
     message = state["outlook"]["message"]
     assert "the best constant rate here is 0.5 (about 1 step)." in message
     assert "1 steps" not in message
+
+
+def test_the_rate_theory_marks_the_slider_with_the_engines_numbers(client):
+    """Full-batch plain descent: the stable limit, the best rate and the steps at the
+    chosen rate are the curvature's; at lr = 2/L the page says it is at the edge."""
+    from gradfit.data import ArraySource
+    from gradfit.model import Objective
+
+    d = load_dataset("davis")
+    c = Objective(ArraySource(d.X, d.y), scaling=True).curvature
+    theory = new_session(client, lr=0.1, standardize=True)["theory"]
+    assert theory["stable_lr"] == pytest.approx(c.max_stable_lr, rel=1e-12)
+    assert theory["best_lr"] == pytest.approx(c.best_lr, rel=1e-12)
+    assert theory["steps"] == c.steps_to_tolerance(0.1, 1e-8) and not theory["edge"]
+    edge = new_session(client, lr=c.max_stable_lr, standardize=True)["theory"]
+    assert edge["edge"] and edge["steps"] is None  # at 2/L the steepest direction bounces
+    assert new_session(client, lr=0.1, mode="mini")["theory"] is None  # no claim for batches

@@ -7,6 +7,7 @@ test-artifacts/screenshots/.
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -596,3 +597,16 @@ def test_every_way_run_ends_is_said(page: Page, live_server):
         "RUN stopped at step 90: the descent converged (converged: predictions within).",
         None,  # it goes on
     ]
+
+
+def test_the_rate_slider_carries_the_theorys_marks(page: Page, live_server):
+    open_page(page, live_server, "?dataset=davis&lr=0.1&standardize=1")
+    marks = page.locator("#lr-marks option")
+    expect(marks).to_have_count(2)
+    assert [float(v) for v in marks.evaluate_all("os => os.map(o => o.value)")] == pytest.approx(
+        [np.log10(0.5), np.log10(1.0)], abs=1e-9
+    )  # the best rate and 2/L on standardized Davis
+    expect(page.locator("#lr-theory")).to_contain_text("best rate 0.5, stable limit 2/L = 1")
+    set_lr(page, "1")
+    expect(page.locator("#lr-theory")).to_contain_text("at the edge of stability")
+    shot(page, "rate-theory")

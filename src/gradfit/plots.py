@@ -229,7 +229,9 @@ def cost_surface(
         raise InvalidInputError(f"kind must be 'contour' or '3d', got {kind!r}")
     star, best = optimum(objective)
     path = result.history.theta
-    A, C, J = surface_grid(objective, path, star, i, j)
+    # standardized coordinates share the target's units: a square frame on equal scales
+    equal = kind == "contour" and not objective.scaling.is_identity
+    A, C, J = surface_grid(objective, path, star, i, j, square=equal)
     fig = _figure(projection="3d" if kind == "3d" else None)
     ax = fig.axes[0]
     if kind == "3d":
@@ -242,8 +244,7 @@ def cost_surface(
         ax.plot(path[:, i], path[:, j], color="C3", marker=".", markersize=4, label="descent")
         ax.plot(*star[[i, j]], marker="*", color="k", markersize=12, linestyle="", label="minimum")
         ax.legend()
-        if not objective.scaling.is_identity:
-            # standardized coordinates share the target's units: a round bowl looks round
+        if equal:  # a round bowl looks round
             ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(_coef_label(objective, i))
     ax.set_ylabel(_coef_label(objective, j))

@@ -21,11 +21,24 @@ def optimum(objective: Objective) -> tuple[np.ndarray, float]:
 
 
 def surface_grid(
-    objective: Objective, path: np.ndarray, star: np.ndarray, i: int, j: int, n: int = 80
+    objective: Objective,
+    path: np.ndarray,
+    star: np.ndarray,
+    i: int,
+    j: int,
+    n: int = 80,
+    *,
+    square: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """J over coefficients ``i`` and ``j`` (others at ``star``) on a grid around ``path``."""
+    """J over coefficients ``i`` and ``j`` (others at ``star``) on a grid around ``path``.
+
+    ``square``: both axes span the same length (coordinates in the same units, drawn on
+    equal scales: a round bowl fills the frame as circles)."""
     lo = np.minimum(path[:, [i, j]].min(axis=0), star[[i, j]])
     hi = np.maximum(path[:, [i, j]].max(axis=0), star[[i, j]])
+    if square:
+        middle, half = (lo + hi) / 2, float((hi - lo).max()) / 2
+        lo, hi = middle - half, middle + half
     pad = np.maximum(0.15 * (hi - lo), 1e-3 * np.maximum(np.abs(star[[i, j]]), 1.0))
     a = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
     c = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)

@@ -254,6 +254,28 @@ class Session:
         self.last_record, self.success_step = None, None
         return self.state(since=0)
 
+    def rate_theory(self) -> dict[str, Any] | None:
+        """What the curvature says of the chosen rate, for full-batch plain descent on a
+        quadratic (the slider's marks): the stable limit ``2/L``, the best rate
+        ``2/(mu + L)``, the steps to shrink the error 1e8-fold at the chosen rate, and
+        whether it is at the edge of stability (within 5% of ``2/L`` or past it)."""
+        options = self.settings.options
+        quadratic = self.objective.smooth and self.objective.quadratic_loss
+        full = options.batch_size is None
+        if not (full and options.rule.name == "gd" and quadratic):
+            return None
+        lr = options.lr_value
+        if not isinstance(lr, (int, float)):
+            return None
+        c = self.objective.curvature
+        steps = c.steps_to_tolerance(float(lr), 1e-8)
+        return {
+            "stable_lr": c.max_stable_lr,
+            "best_lr": c.best_lr,
+            "steps": None if steps is None or not np.isfinite(steps) else int(steps),
+            "edge": float(lr) >= 0.95 * c.max_stable_lr,
+        }
+
     # -- what the page shows -----------------------------------------------------------
 
     def state(self, since: int = 0, history: History | None = None) -> dict[str, Any]:
@@ -287,6 +309,7 @@ class Session:
                 self.objective, self.theta if self.step_count else None, self.yardstick.star
             ),
             "outlook": None,
+            "theory": self.rate_theory(),
         }
         if self.last_record is not None:
             out["explain"] = explain_record(

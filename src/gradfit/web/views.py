@@ -199,10 +199,11 @@ def surface_view(
         objective = _free_intercept(objective)
         # frame the free optimum too, so that b has a range worth drawing
         trail = np.vstack([trail, objective.solution()])
-    A, C, J = surface_grid(objective, trail, star, i, j, n=SURFACE_POINTS)
+    square = not objective.scaling.is_identity  # standardized: equal scales (below)
+    A, C, J = surface_grid(objective, trail, star, i, j, n=SURFACE_POINTS, square=square)
     # the coefficients with their coordinates: standardized ones share the target's units,
     # and the page draws them on equal scales (a round bowl must look round)
-    standardized = not objective.scaling.is_identity
+    standardized = square
     names = [*(f"w[{n}]" for n in objective.feature_names), "b"]
     labels = [f"{n}, standardized" if standardized and n != "b" else n for n in names]
     return {

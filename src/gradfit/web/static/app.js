@@ -311,7 +311,30 @@ function receive(state) {
   }
   showExplain(state.explain);
   showSuccess(state.success);
+  showTheory(state.theory);
   writeUrl();
+}
+
+// The rate slider's marks (the best rate, the stable limit 2/L) and what the theory says of
+// the chosen rate: full-batch plain descent on a quadratic only (else nothing is claimed).
+function showTheory(theory) {
+  const marks = $("lr-marks");
+  const text = $("lr-theory");
+  marks.replaceChildren();
+  if (!theory) { text.textContent = ""; return; }
+  for (const [rate, label] of [[theory.best_lr, "best rate"], [theory.stable_lr, "stable limit 2/L"]]) {
+    const option = document.createElement("option");
+    option.value = String(Math.log10(rate));
+    option.label = label;
+    marks.appendChild(option);
+  }
+  const steps = theory.steps === null ? "never converges" :
+    `about ${theory.steps} ${theory.steps === 1 ? "step" : "steps"} to shrink the error 1e8-fold`;
+  const g = (v) => String(Number(v.toPrecision(4)));
+  let words = `Marks on the slider: best rate ${g(theory.best_lr)}, stable limit 2/L = ${g(theory.stable_lr)}. At this rate: ${steps}.`;
+  if (theory.edge) words += " This rate is at the edge of stability: the steepest direction bounces.";
+  text.textContent = words;
+  text.className = theory.edge ? "note edge" : "note";
 }
 
 function showExplain(e) {
