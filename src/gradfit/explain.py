@@ -647,175 +647,18 @@ class StepExplanation:
 
     def to_latex(self) -> str:
         """The derivation as a LaTeX ``aligned`` block (what notebooks render)."""
-        n = self.normaliser
-        one = self._one_feature()
-        m = "m" if one else r"\mathbf{w}"
-        sx = self.sum_error_x
+        from gradfit.explain_formats import latex
 
-        def lat(v: np.ndarray) -> str:
-            return (
-                _num(v[0])
-                if one
-                else r"\begin{bmatrix}"
-                + r" \\ ".join(_num(x) for x in v[:SHOW_COLUMNS])
-                + (r" \\ \vdots" if v.size > SHOW_COLUMNS else "")
-                + r"\end{bmatrix}"
-            )
-
-        J = self._loss_name()
-        e = "c_i" if self.huber else "e_i"
-        lr = r"\eta" if self.penalized else r"\alpha"
-        parts = self._parts()
-        grad = self.loss_grad if parts else self.grad
-        rows = []
-        if self.epsilon is not None:
-            rows.append(
-                rf"c_i &= \operatorname{{clip}}(e_i, -\epsilon, \epsilon),\ \epsilon = "
-                rf"{_num(self.epsilon)}:\ {int(self.past_epsilon.sum())} \text{{ of }} "
-                rf"{self.n_rows} \text{{ rows past }} \epsilon"
-            )
-        rows.append(
-            rf"\frac{{\partial {J}}}{{\partial {m}}} &= \frac{{2}}{{N}} \sum_i {e} x_i "
-            rf"= \frac{{2}}{{{_num(n)}}} \cdot {lat(sx)} = {lat(grad[:-1])}"
-        )
-        if self.fit_intercept:
-            rows.append(
-                rf"\frac{{\partial {J}}}{{\partial b}} &= \frac{{2}}{{N}} \sum_i {e} "
-                rf"= \frac{{2}}{{{_num(n)}}} \cdot {_num(self.sum_error)} = {_num(grad[-1])}"
-            )
-        if parts and self.penalized and self.l2 is not None and self.l2.any():
-            rows.append(
-                rf"2\, \ell_2 \odot {m} &= {lat(2 * self.l2[:-1])} \odot {lat(self.w)} "
-                rf"= {lat(self.ridge_grad[:-1])}"
-            )
-        if self.correction is not None:
-            rows.append(rf"g(\tilde\theta) - g_B(\tilde\theta) &= {lat(self.correction[:-1])}")
-        if parts:
-            rows.append(rf"g_{m} &= {lat(self.grad_w)}")
-        if self.fista is not None or (self.proximal and self.kinked):
-            v = self.gradient_step
-            out = "x" if self.fista is not None else f"{m}_1"
-            rows.append(
-                rf"v &= {m}_0 - {lr}\, g_{m} = {lat(self.w)} - {_num(self.lr)} \cdot "
-                rf"{lat(self.grad_w)} = {lat(v[:-1])}"
-            )
-            if self.kinked:
-                rows.append(
-                    rf"{out} &= \operatorname{{sign}}(v) \max(|v| - {lr} \lambda, 0) = "
-                    rf"\operatorname{{sign}}(v) \max\left(|v| - {lat(self.threshold[:-1])}, "
-                    rf"0\right) = {lat(self.thresholded[:-1])}"
-                )
-            if self.fista is not None:
-                f = self.fista
-                if f.restart:
-                    rows.append(rf"{m}_1 &= x = {lat(self.w_next)}\ (\text{{restart}})")
-                else:
-                    factor = (f.t - 1.0) / f.t_next
-                    rows.append(
-                        rf"t_{{k+1}} &= \tfrac{{1 + \sqrt{{1 + 4 t_k^2}}}}{{2}} = {_num(f.t_next)}"
-                    )
-                    rows.append(
-                        rf"{m}_1 &= x + \tfrac{{t_k - 1}}{{t_{{k+1}}}} (x - x_{{k-1}}) = "
-                        rf"{lat(f.x[:-1])} + {_num(factor)} \cdot "
-                        rf"{lat(f.x[:-1] - f.previous[:-1])} = {lat(self.w_next)}"
-                    )
-            if self.fit_intercept:
-                rows.append(rf"b_1 &= {_num(self.b_next)}")
-        else:
-            rows.append(
-                rf"{m}_1 &= {m}_0 - {lr}\, d_{m} = {lat(self.w)} - {_num(self.lr)} \cdot "
-                rf"{lat(-self.updates[:-1] / self.lr)} = {lat(self.w_next)}"
-            )
-            if self.fit_intercept:
-                rows.append(
-                    rf"b_1 &= b_0 - {lr}\, d_b = {_num(self.b)} - {_num(self.lr)} \cdot "
-                    rf"{_num(-self.updates[-1] / self.lr)} = {_num(self.b_next)}"
-                )
-        rows.append(rf"J &: {_num(self.loss)} \to {_num(self.loss_next)}")
-        return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
+        return latex(self)
 
     def _repr_latex_(self) -> str:
         return self.to_latex()
 
     def to_dict(self) -> dict[str, Any]:
         """Every number, JSON-ready (the playground's explain panel)."""
-        shown = min(self.n_rows, SHOW_ROWS)
-        out: dict[str, Any] = {
-            "step": self.step,
-            "epoch": self.epoch,
-            "optimizer": self.optimizer,
-            "rows": self.rows,
-            "n_rows": self.n_rows,
-            "feature_names": self.feature_names,
-            "standardized": self.standardized,
-            "lr": self.lr,
-            "w": self.w.tolist(),
-            "b": self.b,
-            "x_head": self.x[:shown].tolist(),
-            "y_head": self.y[:shown].tolist(),
-            "predictions_head": self.predictions[:shown].tolist(),
-            "errors_head": self.errors[:shown].tolist(),
-            "sum_error_x": self.sum_error_x.tolist(),
-            "sum_error": self.sum_error,
-            "grad_w": self.grad_w.tolist(),
-            "grad_b": self.grad_b,
-            "updates": self.updates.tolist(),
-            "w_next": self.w_next.tolist(),
-            "b_next": self.b_next,
-            "loss": self.loss,
-            "loss_next": self.loss_next,
-            "full_loss_next": self.full_loss_next,
-            "original_next": self.original_next.tolist(),
-            "terms": {k: v.tolist() for k, v in self.terms.items()},
-            "penalty": None,
-            "huber": None,
-            "proximal": None,
-            "fista": None,
-            "correction": None if self.correction is None else self.correction.tolist(),
-            "text": self.lines(),
-        }
-        if self.penalized:
-            p = self.penalty
-            assert p is not None and self.l1 is not None and self.l2 is not None
-            out["penalty"] = {
-                "name": p.name,
-                "alpha": p.alpha,
-                "l1_ratio": p.ratio,
-                "l1": self.l1.tolist(),
-                "l2": self.l2.tolist(),
-                "loss_grad": self.loss_grad.tolist(),
-                "ridge_grad": self.ridge_grad.tolist(),
-                "value": self._penalty_values()[0],
-            }
-        if self.epsilon is not None:
-            past = self.past_epsilon
-            rows = np.flatnonzero(past)
-            out["huber"] = {
-                "epsilon": self.epsilon,
-                "past_epsilon": int(past.sum()),
-                "rows_past_epsilon": [
-                    int(self.rows[i]) if self.rows is not None else int(i) for i in rows
-                ],
-                "clipped_head": self.forces[:shown].tolist(),
-            }
-        if self.kinked:
-            out["proximal"] = {
-                "gradient_step": self.gradient_step.tolist(),
-                "threshold": self.threshold.tolist(),
-                "thresholded": self.thresholded.tolist(),
-                "held": [n for n, h in zip(self.feature_names, self.held, strict=True) if h],
-            }
-        if self.fista is not None:
-            f = self.fista
-            out["fista"] = {
-                "t": f.t,
-                "t_next": f.t_next,
-                "x": f.x.tolist(),
-                "previous": f.previous.tolist(),
-                "restart": f.restart,
-                "gradient_step": self.gradient_step.tolist(),
-            }
-        return out
+        from gradfit.explain_formats import as_dict
+
+        return as_dict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
