@@ -25,7 +25,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse  # noqa: 
 
 from gradfit.optim.registry import RULES  # noqa: E402
 from gradfit.web.datasets import catalogue  # noqa: E402
+from gradfit.web.eigen_api import eigen_routes  # noqa: E402
 from gradfit.web.export import exported_code  # noqa: E402
+from gradfit.web.lessons_api import lesson_routes  # noqa: E402
+from gradfit.web.race_api import race_routes  # noqa: E402
 from gradfit.web.schemas import ErrorOut, StepIn, SurfaceIn, settings_model  # noqa: E402
 from gradfit.web.sessions import Session  # noqa: E402
 from gradfit.web.settings import Settings  # noqa: E402
@@ -34,7 +37,15 @@ from gradfit.web.uploads import MAX_UPLOAD_BYTES, Upload, parse_upload  # noqa: 
 
 __all__ = ["create_app"]
 
-STATIC_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
+# The playground's page and the learning pages beside it (lessons, race, eigen view),
+# each an HTML page with its own script and style sheet.
+PAGES = ("lessons", "race", "eigen")
+STATIC_FILES = {
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+    **{f"{page}.js": "text/javascript" for page in PAGES},
+    **{f"{page}.css": "text/css" for page in PAGES},
+}
 
 
 @contextmanager
@@ -118,6 +129,14 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(_static("index.html"), media_type="text/html")
+
+    def _page(name: str) -> None:
+        @app.get(f"/{name}", response_class=HTMLResponse, include_in_schema=False)
+        def page() -> FileResponse:
+            return FileResponse(_static(f"{name}.html"), media_type="text/html")
+
+    for name in PAGES:
+        _page(name)
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> FileResponse:
@@ -213,4 +232,6 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         with _locked(store, session_id) as session:
             return exported_code(session.data, session.settings.options, session.step_count)
 
+    for routes in (lesson_routes, race_routes, eigen_routes):
+        app.include_router(routes(store))
     return app
