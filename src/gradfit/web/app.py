@@ -29,7 +29,7 @@ from gradfit.web.eigen_api import eigen_routes  # noqa: E402
 from gradfit.web.export import exported_code  # noqa: E402
 from gradfit.web.lessons_api import lesson_routes  # noqa: E402
 from gradfit.web.race_api import race_routes  # noqa: E402
-from gradfit.web.schemas import ErrorOut, StepIn, SurfaceIn, settings_model  # noqa: E402
+from gradfit.web.schemas import ErrorOut, PreviewIn, StepIn, SurfaceIn, settings_model  # noqa: E402
 from gradfit.web.sessions import Session  # noqa: E402
 from gradfit.web.settings import Settings  # noqa: E402
 from gradfit.web.store import SessionStore  # noqa: E402
@@ -42,6 +42,7 @@ __all__ = ["create_app"]
 PAGES = ("lessons", "race", "eigen")
 STATIC_FILES = {
     "app.js": "text/javascript",
+    "charts.js": "text/javascript",
     "style.css": "text/css",
     **{f"{page}.js": "text/javascript" for page in PAGES},
     **{f"{page}.css": "text/css" for page in PAGES},
@@ -219,6 +220,14 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         """Cost contours over the two chosen coefficients around ``path``."""
         with _locked(store, session_id) as session:
             return _finite(session.surface(body.path, body.coefs))
+
+    @app.post("/api/sessions/{session_id}/preview")
+    def preview(session_id: str, body: PreviewIn) -> dict[str, Any]:
+        """The path the same descent would take at another rate (the rate slider while it
+        moves): every step's ``theta`` from the start, the checked losses, and where it
+        diverged (None: it did not). The session itself is not changed."""
+        with _locked(store, session_id) as session:
+            return _finite(session.preview(body.lr, body.n))
 
     @app.get("/api/sessions/{session_id}/fewest")
     def fewest(session_id: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ __all__ = [
     "MAX_EPSILON",
     "MAX_LR",
     "ErrorOut",
+    "PreviewIn",
     "StepIn",
     "SurfaceIn",
     "settings_model",
@@ -188,6 +189,15 @@ class SurfaceIn(BaseModel):
     coefs: tuple[StrictInt, StrictInt] = Field(
         (0, -1), description="two indices into [w_0, ..., w_(d-1), b]; -1 is the intercept"
     )
+
+
+class PreviewIn(BaseModel):
+    """A rate to preview (the slider while it moves), and for how many steps."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    lr: float = Field(gt=0, description="the learning rate to preview")
+    n: StrictInt = Field(100, ge=1, le=2_000, description="steps from the start")
 
 
 class ErrorOut(BaseModel):

@@ -49,6 +49,7 @@ from gradfit.web.views import (
     history_points,
     kink_view,
     kinked,
+    parabola_view,
     path_points,
     surface_view,
 )
@@ -254,17 +255,17 @@ class Session:
         self.last_record, self.success_step = None, None
         return self.state(since=0)
 
-    def rate_theory(self) -> dict[str, Any] | None:
-        """What the curvature says of the chosen rate, for full-batch plain descent on a
-        quadratic (the slider's marks): the stable limit ``2/L``, the best rate
-        ``2/(mu + L)``, the steps to shrink the error 1e8-fold at the chosen rate, and
+    def rate_theory(self, rate: float | None = None) -> dict[str, Any] | None:
+        """What the curvature says of the chosen rate (or of ``rate``), for full-batch plain
+        descent on a quadratic (the slider's marks): the stable limit ``2/L``, the best
+        rate ``2/(mu + L)``, the steps to shrink the error 1e8-fold at the rate, and
         whether it is at the edge of stability (within 5% of ``2/L`` or past it)."""
         options = self.settings.options
         quadratic = self.objective.smooth and self.objective.quadratic_loss
         full = options.batch_size is None
         if not (full and options.rule.name == "gd" and quadratic):
             return None
-        lr = options.lr_value
+        lr = options.lr_value if rate is None else rate
         if not isinstance(lr, (int, float)):
             return None
         c = self.objective.curvature
@@ -348,4 +349,41 @@ class Session:
         ``coefs`` index ``[w_0, ..., w_{d-1}, b]``; -1 is the intercept.
         """
         trail = path or np.array([self.theta, np.zeros(self.objective.n_params)])
-        return surface_view(self.objective, self.yardstick.star, trail, coefs, self.least_squares)
+        star = self.yardstick.star
+        out = surface_view(self.objective, star, trail, coefs, self.least_squares)
+        # the parabola over the x axis' coefficient, cut through the last step's start
+        record = self.last_record
+        if record is None or record.step != self.step_count - 1:
+            out["parabola"] = parabola_view(self.objective, self.theta, star, coefs[0])
+        else:
+            out["parabola"] = parabola_view(
+                self.objective, record.theta, star, coefs[0], record.theta_next
+            )
+        return out
+
+    def preview(self, lr: float, n: int) -> dict[str, Any]:
+        """The path the same descent would take at rate ``lr`` for ``n`` steps from the
+        start (the rate slider, while it moves), without touching this session.
+
+        Returns
+        -------
+        dict
+            ``theta`` (every step's, from the start), ``step``, ``loss`` and
+            ``loss_step`` (the checked steps' full-data loss, as ``points``), ``diverged``
+            (the step where the engine saw it diverge, or None) and ``theory`` (as
+            ``rate_theory``, at ``lr``).
+        """
+        options = self.settings.options.replace(lr=lr, max_steps=n)
+        diverged = None
+        try:
+            history = run(self.objective, options).history
+        except DivergenceError as err:
+            history, diverged = err.history, err.step
+        points = history_points(self.objective, history, 0, self.every)
+        return {
+            **path_points(history, 0),
+            "loss": points["loss"],
+            "loss_step": points["step"],
+            "diverged": diverged,
+            "theory": self.rate_theory(lr),
+        }

@@ -31,6 +31,7 @@ __all__ = [
     "history_points",
     "kink_view",
     "kinked",
+    "parabola_view",
     "path_points",
     "surface_view",
 ]
@@ -40,6 +41,8 @@ __all__ = [
 MAX_ROWS_SHOWN = 500
 # Grid points per side of the contour plot.
 SURFACE_POINTS = 60
+# Points along the parabola (the loss over one coefficient).
+PARABOLA_POINTS = 81
 
 
 def history_points(
@@ -219,4 +222,74 @@ def surface_view(
         "least_squares": (
             None if least_squares is None else [float(least_squares[i]), float(least_squares[j])]
         ),
+    }
+
+
+def parabola_view(
+    objective: Objective,
+    theta: np.ndarray,
+    star: np.ndarray,
+    coef: int,
+    theta_next: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """The loss over one coefficient, the others held where they are: article A's
+    first picture (the parabola ``J(m)``), with the point ``theta`` and its step.
+
+    Parameters
+    ----------
+    objective : Objective
+        Its ``loss_at`` is the curve (a penalty included).
+    theta : ndarray of shape (d + 1,)
+        Where the curve is cut (the step's start), descent coordinates.
+    star : ndarray of shape (d + 1,)
+        The minimiser, framed.
+    coef : int
+        Index into ``[w_0, ..., w_{d-1}, b]``; -1 is the intercept.
+    theta_next : ndarray of shape (d + 1,), optional
+        Where the step went: the curve is drawn through ``theta``, so the step's end
+        is shown on it at ``theta_next[coef]`` (the other coefficients held).
+
+    Returns
+    -------
+    dict
+        ``x``, ``y`` (the curve), ``at`` ([coordinate, loss] of ``theta``), ``slope``
+        (the full-data derivative there: the tangent; the engine's gradient, or across an
+        L1 kink the mean of the two sides), ``next`` ([coordinate, loss]
+        of the step's end on the curve, or None), ``name``, ``label``, ``index``.
+    """
+    width = objective.n_params
+    i = coef % width
+    theta = np.asarray(theta, dtype=np.float64)
+    ends = [theta[i], star[i]] + ([] if theta_next is None else [theta_next[i]])
+    lo, hi = min(ends), max(ends)
+    pad = max(0.25 * (hi - lo), 1e-3 * max(abs(star[i]), 1.0))
+    t = np.linspace(lo - pad, hi + pad, PARABOLA_POINTS)
+    thetas = np.tile(theta, (t.size, 1))
+    thetas[:, i] = t
+    loss = objective.loss_at(thetas)
+    if objective.smooth:
+        slope = float(objective.value_and_grad(theta)[1][i])
+    else:  # the L1 kink: the mean of the two one-sided slopes, by a central difference
+        h = 1e-6 * max(abs(theta[i]), abs(star[i]), 1.0)
+        side = np.tile(theta, (2, 1))
+        side[:, i] += (h, -h)
+        up, down = objective.loss_at(side)
+        slope = float((up - down) / (2 * h))
+    names = [*(f"w[{n}]" for n in objective.feature_names), "b"]
+    standardized = not objective.scaling.is_identity and i < width - 1
+    at_loss = float(objective.loss_at(theta[None, :])[0])
+    nxt = None
+    if theta_next is not None:
+        moved = theta.copy()
+        moved[i] = theta_next[i]
+        nxt = [float(moved[i]), float(objective.loss_at(moved[None, :])[0])]
+    return {
+        "x": t.tolist(),
+        "y": loss.tolist(),
+        "at": [float(theta[i]), at_loss],
+        "slope": slope,
+        "next": nxt,
+        "name": names[i],
+        "label": f"{names[i]}, standardized" if standardized else names[i],
+        "index": i,
     }

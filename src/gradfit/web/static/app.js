@@ -476,112 +476,6 @@ async function runLoop(mine) {
   refreshCode();
 }
 
-const layoutBase = { margin: { l: 50, r: 10, t: 30, b: 40 }, showlegend: false };
-
-function titled(id, text, size) {
-  // a title that fits its chart: broken into lines at spaces, the top margin made room for
-  const width = $(id).clientWidth || 300;
-  const perLine = Math.max(12, Math.floor((width - 20) / (size * 0.56)));
-  const lines = [];
-  for (const word of text.split(" ")) {
-    if (lines.length && (lines[lines.length - 1] + " " + word).length <= perLine) lines[lines.length - 1] += " " + word;
-    else lines.push(word);
-  }
-  return { title: { text: lines.join("<br>"), font: { size } }, top: 14 + (size + 4) * lines.length };
-}
-
-function layout(id, text, size, extra) {
-  const t = titled(id, text, size);
-  return { ...layoutBase, ...extra, title: t.title, margin: { ...layoutBase.margin, ...(extra.margin || {}), t: t.top } };
-}
-
-function drawData() {
-  const v = last.view;
-  if (v.kind === "line") {
-    Plotly.react("chart-data", [
-      { x: v.x, y: v.y, mode: "markers", type: "scatter", marker: { size: 4, color: "#888" }, name: "data" },
-      { x: v.line_x, y: v.line_y, mode: "lines", type: "scatter", line: { color: "#c0392b", width: 3 }, name: "line" },
-    ], layout("chart-data", "data and the current line", 15, { xaxis: { title: { text: last.feature_names[0] } }, yaxis: { title: { text: last.target } } }), PLOT_CONFIG);
-  } else {
-    const lo = Math.min(...v.actual), hi = Math.max(...v.actual);
-    Plotly.react("chart-data", [
-      { x: v.actual, y: v.predicted, mode: "markers", type: "scatter", marker: { size: 4, color: "#2c6fbb" } },
-      { x: [lo, hi], y: [lo, hi], mode: "lines", line: { color: "#888", dash: "dash" } },
-    ], layout("chart-data", "predicted against actual", 15, { xaxis: { title: { text: "actual" } }, yaxis: { title: { text: "predicted" } } }), PLOT_CONFIG);
-  }
-}
-
-function lossName() {
-  return last.objective === "least squares" ? "loss" : "objective";
-}
-
-function drawLoss() {
-  // the full-data loss: at every step of full batch, every `every` steps with batches
-  const every = last.every || 1;
-  const title = every === 1 ? `${lossName()} per step` : `${lossName()} on all rows, every ${every} steps`;
-  Plotly.react("chart-loss", [
-    { x: points.step, y: points.loss, mode: "lines+markers", marker: { size: 3 }, name: lossName() },
-    { x: [0, Math.max(1, points.step[points.step.length - 1])], y: [last.best_loss, last.best_loss],
-      mode: "lines", line: { dash: "dash", color: "#000" }, name: "minimum" },
-  ], layout("chart-loss", title, 15, { xaxis: { title: { text: "steps taken" } }, yaxis: { title: { text: lossName() }, type: "log" } }), PLOT_CONFIG);
-}
-
-let surfaceTicket = 0;
-
-async function drawSurface() {
-  if (!session) return;
-  const asked = session;
-  const ticket = ++surfaceTicket;
-  const thetas = path.theta;
-  const stride = Math.max(1, Math.ceil(thetas.length / 2000));
-  const trail = thetas.filter((_, i) => i % stride === 0 || i === thetas.length - 1);
-  try {
-    const s = await api("POST", `/api/sessions/${asked}/surface`, { path: trail, coefs: coefs() });
-    if (asked !== session || ticket !== surfaceTicket) return;  // a newer drawing follows
-    lastSurface = performance.now();
-    const [i, j] = s.indices;
-    const traces = [
-      { x: s.x, y: s.y, z: s.z, type: "contour", ncontours: 25, showscale: false, contours: { coloring: "lines" }, name: "contours", showlegend: false, hoverinfo: "skip" },
-      { x: trail.map((t) => t[i]), y: trail.map((t) => t[j]), mode: "lines+markers", marker: { size: 4, color: "#c0392b" }, line: { color: "#c0392b" }, name: "path" },
-      { x: [s.star[0]], y: [s.star[1]], mode: "markers", marker: { symbol: "star", size: 14, color: "#000" }, name: "minimum" },
-    ];
-    if (s.least_squares) {
-      // where least squares would go: the penalty (or Huber's loss) moved the minimum from here
-      traces.push({ x: [s.least_squares[0]], y: [s.least_squares[1]], mode: "markers",
-        marker: { symbol: "circle-open", size: 12, color: "#555", line: { width: 2 } }, name: "least squares" });
-    }
-    // the lasso's kinks: the lines where a penalized coefficient is 0
-    const ends = (v) => [v[0], v[v.length - 1]];
-    if (s.kinks[0]) {
-      traces.push({ x: [0, 0], y: ends(s.y), mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.names[0]} = 0 (kink)` });
-    }
-    if (s.kinks[1]) {
-      traces.push({ x: ends(s.x), y: [0, 0], mode: "lines", line: { color: "#8e44ad", dash: "dot", width: 2 }, name: `${s.names[1]} = 0 (kink)` });
-    }
-    const plain = last.objective === "least squares";
-    // the objective's own contours: the penalty (or Huber's loss) is in them
-    const title = plain ? "cost contours and the path" : `contours of ${last.objective}`;
-    Plotly.react("chart-surface", traces, layout("chart-surface", title, plain ? 15 : 12, {
-      showlegend: !plain,
-      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 10 } },
-      margin: { b: plain ? 40 : 90 },
-      xaxis: { title: { text: s.labels[0] } },
-      // standardized coordinates share the target's units: equal scales show the bowl's shape
-      yaxis: s.equal_axes ? { title: { text: s.labels[1] }, scaleanchor: "x", scaleratio: 1 }
-        : { title: { text: s.labels[1] } },
-    }), PLOT_CONFIG);
-  } catch (err) {
-    showError(err.message);
-  }
-}
-
-function drawAll(withSurface) {
-  if (!last) return;
-  drawData();
-  drawLoss();
-  if (withSurface) drawSurface();
-}
-
 async function upload() {
   const file = $("upload").files[0];
   if (!file) return;
@@ -756,8 +650,13 @@ function wire() {
   $("alpha-slider").addEventListener("change", newSession);
   $("dataset").addEventListener("change", () => { notice(""); datasetChanged(); newSession(); });
   $("lr").addEventListener("change", () => { setLr($("lr").value); newSession(); });
-  $("lr-slider").addEventListener("input", () => { $("lr").value = Number((10 ** Number($("lr-slider").value)).toPrecision(3)); });
-  $("lr-slider").addEventListener("change", newSession);
+  $("lr-slider").addEventListener("input", () => {
+    const lr = Number((10 ** Number($("lr-slider").value)).toPrecision(3));
+    $("lr").value = lr;
+    previewRate(lr);  // the path at this rate, while the slider moves
+  });
+  $("lr-slider").addEventListener("change", () => { endPreview(); newSession(); });
+  document.addEventListener("keydown", shortcut);
   $("upload").addEventListener("change", upload);
   $("step-btn").addEventListener("click", async () => {
     if (runId) stopRun(`Paused at step ${last ? last.step : 0}: press RUN to go on.`);
@@ -791,6 +690,21 @@ function wire() {
     await newSession();
     run();
   });
+}
+
+// s: STEP, r: RUN / PAUSE, 0: RESET; not while typing in a box or with a modifier held
+const SHORTCUTS = { s: "step-btn", r: "run-btn", 0: "reset-btn" };
+
+function shortcut(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+  const target = event.target;
+  const typing = target instanceof HTMLElement &&
+    (target.isContentEditable || ["TEXTAREA", "SELECT"].includes(target.tagName) ||
+     (target.tagName === "INPUT" && !["checkbox", "range", "button"].includes(target.type)));
+  const id = SHORTCUTS[event.key.toLowerCase()];
+  if (typing || !id) return;
+  event.preventDefault();
+  $(id).click();
 }
 
 async function init() {
