@@ -39,6 +39,27 @@ def test_steps_are_the_engines():
     assert "Step 1 (epoch 1): gd, learning rate alpha = 0.1" in w.state["explain"]["text"][0]
 
 
+def test_the_contours_are_the_cost_with_the_path():
+    w = widget(dataset="davis", lr=0.1)
+    for _ in range(3):
+        send(w, type="step", n=1)
+    surface = w.state["surface"]
+    d = gradfit.load_dataset("davis")
+    x, y = d.X[:, 0], d.y
+    z = (x - x.mean()) / x.std()  # standardized height: the descent's coordinate
+    grid_w, grid_b = np.meshgrid(surface["x"], surface["y"])
+    cost = np.mean((y - (grid_w[..., None] * z + grid_b[..., None])) ** 2, axis=-1)
+    np.testing.assert_allclose(surface["z"], cost, rtol=1e-10)
+    star = np.linalg.lstsq(np.column_stack([z, np.ones_like(z)]), y, rcond=None)[0]
+    np.testing.assert_allclose(surface["star"], star, rtol=1e-10)
+    # the path: every step's (w, b) from the start, the last one where the widget stands
+    assert len(surface["path"][0]) == 4 and surface["path"][0][0] == 0.0
+    assert [surface["path"][0][-1], surface["path"][1][-1]] == pytest.approx(w.state["theta"])
+    assert surface["equal_axes"] and surface["labels"] == ["w[height], standardized", "b"]
+    send(w, type="reset")
+    assert len(w.state["surface"]["path"][0]) == 1
+
+
 def test_run_pause_reset_and_a_new_rate():
     w = widget(dataset="davis", lr=0.5)
     send(w, type="run")
@@ -172,6 +193,11 @@ def test_front_end_in_chromium(page: Page, width: int):
     expect(readout).to_contain_text("converged")
     expect(readout).to_contain_text(w.state["success"]["message"])
     assert page.locator(".gf-curve").get_attribute("d").count("L") >= 1  # the loss curve
+    # the contours: filled bands, the path to the minimum's star
+    assert page.locator(".gf-contours rect").count() == len(w.state["surface"]["z"]) ** 2
+    steps_drawn = page.locator(".gf-path").get_attribute("d").count("L")  # type: ignore[union-attr]
+    assert steps_drawn == len(w.state["surface"]["path"][0]) - 1 >= 1
+    expect(page.locator(".gf-star")).to_be_attached()
     expect(page.get_by_role("button", name="RUN")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -193,6 +193,8 @@ def _widget_class() -> type:
                 "modes": list(MODES),
             }
             self._curve: tuple[list[int], list[float]] = ([], [])
+            self._trail: list[list[float]] = []  # the path's thetas, for the contours
+            self._trail_step = 0  # the step of the trail's last point
             self._show(session.state(), fresh=True)
             self.on_msg(self._message)
 
@@ -288,7 +290,26 @@ def _widget_class() -> type:
                     losses.append(float(loss))
             if len(steps) > CURVE_POINTS:  # every other point: the curve keeps its shape
                 self._curve = (steps[::2], losses[::2])
-            self.state = _plain({**state, "curve": {"step": steps, "loss": losses}})
+            if fresh:
+                self._trail, self._trail_step = [list(map(float, self._session.theta))], 0
+            path = state.get("path") or {}
+            for step, theta in zip(path.get("step", []), path.get("theta", []), strict=True):
+                if step > self._trail_step:  # a state's path starts where the last one ended
+                    self._trail.append(theta)
+                    self._trail_step = int(step)
+            if len(self._trail) > CURVE_POINTS:
+                self._trail = self._trail[::2]
+            curve = {"step": steps, "loss": losses}
+            self.state = _plain({**state, "curve": curve, "surface": self._surface()})
+
+        def _surface(self) -> dict[str, Any]:
+            """The cost over the first coefficient and b (the others at the minimum),
+            framing the path so far: the playground's contour data, with the path."""
+            surface = self._session.surface(self._trail, (0, -1))
+            i, j = surface["indices"]
+            surface["path"] = [[p[i] for p in self._trail], [p[j] for p in self._trail]]
+            surface.pop("parabola", None)
+            return surface
 
     _CLASS = PlaygroundWidget
     return PlaygroundWidget

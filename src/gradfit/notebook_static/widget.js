@@ -59,6 +59,49 @@ function chart(svg, title, xs, ys, { line = null, path = false, logY = false, xL
   }
 }
 
+// The cost over two coefficients as filled bands (12 levels, spaced on a log scale of the
+// excess over the lowest point), the path so far and the minimum; equal scales for
+// standardized coordinates (a round bowl drawn round).
+function contours(svg, s) {
+  svg.replaceChildren();
+  const W = 320, H = 220, L = 52, B = 36, T = 22, R = 10;
+  node("svg:text", { x: W / 2, y: 14, "text-anchor": "middle", class: "gf-title", text: "cost contours and the path" }, svg);
+  if (!s || !s.x) return;
+  const [x0, x1] = [s.x[0], s.x[s.x.length - 1]];
+  const [y0, y1] = [s.y[0], s.y[s.y.length - 1]];
+  let [w, h] = [W - L - R, H - B - T];
+  if (s.equal_axes) {  // one unit is as long on both axes
+    const unit = Math.min(w / (x1 - x0), h / (y1 - y0));
+    [w, h] = [unit * (x1 - x0), unit * (y1 - y0)];
+  }
+  const left = L + (W - L - R - w) / 2;  // the frame centred in its box
+  const sx = (v) => left + ((v - x0) / (x1 - x0)) * w;
+  const sy = (v) => T + h - ((v - y0) / (y1 - y0)) * h;
+  const flat = s.z.flat().filter(Number.isFinite);
+  const low = Math.min(...flat), high = Math.max(...flat);
+  const span = Math.log1p(high - low) || 1;
+  const band = (z) => Math.min(11, Math.floor((12 * Math.log1p(z - low)) / span));
+  const dx = w / (s.x.length - 1), dy = h / (s.y.length - 1);
+  s.z.forEach((row, r) => row.forEach((z, c) => {
+    if (!Number.isFinite(z)) return;
+    const light = 92 - 5 * band(z);
+    node("svg:rect", { x: (sx(s.x[c]) - dx / 2).toFixed(1), y: (sy(s.y[r]) - dy / 2).toFixed(1),
+      width: (dx + 0.6).toFixed(1), height: (dy + 0.6).toFixed(1), fill: `hsl(215 60% ${light}%)`, class: "gf-band" }, svg);
+  }));
+  const yMid = T + h / 2;
+  node("svg:text", { x: left + w / 2, y: T + h + 26, "text-anchor": "middle", class: "gf-label", text: s.labels[0] }, svg);
+  node("svg:text", { x: left - 40, y: yMid, class: "gf-label", transform: `rotate(-90 ${left - 40} ${yMid})`, "text-anchor": "middle", text: s.labels[1] }, svg);
+  node("svg:text", { x: left, y: T + h + 12, class: "gf-tick", text: fmt(x0) }, svg);
+  node("svg:text", { x: left + w, y: T + h + 12, "text-anchor": "end", class: "gf-tick", text: fmt(x1) }, svg);
+  node("svg:text", { x: left - 4, y: T + h, "text-anchor": "end", class: "gf-tick", text: fmt(y0) }, svg);
+  node("svg:text", { x: left - 4, y: T + 8, "text-anchor": "end", class: "gf-tick", text: fmt(y1) }, svg);
+  const [px, py] = s.path;
+  const d = px.map((x, k) => `${k ? "L" : "M"}${sx(x).toFixed(1)},${sy(py[k]).toFixed(1)}`).join("");
+  node("svg:path", { d, class: "gf-path" }, svg);
+  node("svg:circle", { cx: sx(px[px.length - 1]), cy: sy(py[py.length - 1]), r: 3, class: "gf-here" }, svg);
+  node("svg:text", { x: sx(s.star[0]), y: sy(s.star[1]) + 4, "text-anchor": "middle", class: "gf-star", text: "\u2605" }, svg);
+}
+
 function render({ model, el }) {
   const root = node("div", { class: "gf-playground" }, el);
   const controls = node("div", { class: "gf-controls" }, root);
@@ -80,6 +123,8 @@ function render({ model, el }) {
   const charts = node("div", { class: "gf-charts" }, root);
   const dataChart = node("svg:svg", { viewBox: "0 0 320 220", class: "gf-chart", role: "img" }, charts);
   const lossChart = node("svg:svg", { viewBox: "0 0 320 220", class: "gf-chart", role: "img" }, charts);
+  const surfaceChart = node("svg:svg", { viewBox: "0 0 320 220", class: "gf-chart gf-contours", role: "img",
+    "aria-label": "cost contours and the path" }, charts);
   const explain = node("pre", { class: "gf-explain" }, root);
 
   const send = (content) => model.send(content);
@@ -131,6 +176,7 @@ function render({ model, el }) {
     chart(lossChart, "loss (log scale)", curve.step, curve.loss, {
       path: true, logY: true, xLabel: "step", yLabel: "loss",
     });
+    contours(surfaceChart, s.surface);
     explain.textContent = s.explain && s.explain.text ? s.explain.text.join("\n") : "";
   }
 
