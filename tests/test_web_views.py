@@ -220,3 +220,19 @@ def test_keyboard_shortcuts_and_visible_focus(page: Page, live_server):
         assert page.get_attribute(f"#{button}", "aria-keyshortcuts")
     for chart in ("chart-data", "chart-parabola", "chart-loss", "chart-surface"):
         assert page.get_attribute(f"#{chart}", "aria-label")
+
+
+@pytest.mark.browser
+def test_a_360_px_phone_scrolls_only_down(page: Page, live_server):
+    # the narrowest phones: one column, long words and the explanation wrap or scroll inside
+    open_page(page, live_server, 360, "?dataset=bdims&mode=mini&lr=0.01")
+    page.click("#step-btn")
+    expect(page.locator("#step")).to_have_text("1")
+    expect(page.locator("#chart-parabola .main-svg").first).to_be_visible()
+    no_sideways_scroll(page)
+    controls, charts = (
+        page.locator("#controls").bounding_box(),
+        page.locator("#charts").bounding_box(),
+    )
+    assert controls and charts and charts["y"] > controls["y"] + controls["height"] - 1
+    shot(page, "phone-360")
