@@ -236,3 +236,25 @@ def test_a_360_px_phone_scrolls_only_down(page: Page, live_server):
     )
     assert controls and charts and charts["y"] > controls["y"] + controls["height"] - 1
     shot(page, "phone-360")
+
+
+@pytest.mark.browser
+def test_a_phones_controls_collapse(page: Page, live_server):
+    open_page(page, live_server, 390, "?dataset=davis&lr=0.1")
+    objective = page.get_by_role("button", name="What is minimised")
+    expect(objective).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#penalty")).to_be_hidden()
+    expect(page.locator("#lr")).to_be_visible()  # the descent's controls stay open
+    objective.click()
+    expect(objective).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#penalty")).to_be_visible()
+    page.get_by_role("button", name="Descent").click()
+    expect(page.locator("#lr")).to_be_hidden()
+    no_sideways_scroll(page)
+    shot(page, "phone-390-collapsed")
+    # a link that sets a penalty opens its group; a laptop shows every group, no toggles
+    open_page(page, live_server, 390, "?dataset=davis&lr=0.1&penalty=l2&alpha=1")
+    expect(page.locator("#penalty")).to_be_visible()
+    open_page(page, live_server, 1280, "?dataset=davis&lr=0.1")
+    expect(page.locator("#controls legend .fold")).to_have_count(0)
+    expect(page.locator("#penalty")).to_be_visible()

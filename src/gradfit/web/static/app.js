@@ -707,6 +707,38 @@ function shortcut(event) {
   $(id).click();
 }
 
+// On a phone the controls collapse: each group opens and closes from its legend, and the
+// groups rarely changed start closed (unless a link set them), so the charts come sooner.
+const PHONE = window.matchMedia("(max-width: 760px)");
+const CLOSED_ON_PHONES = { "What is minimised": () => $("penalty").value === "none" && $("loss-fn").value === "squared_error",
+  "Cost contours over": () => true };
+
+function collapsible() {
+  for (const legend of document.querySelectorAll("#controls legend")) {
+    const set = legend.parentElement;
+    const name = legend.dataset.name || legend.textContent.trim();
+    legend.dataset.name = name;
+    if (!PHONE.matches) {
+      legend.textContent = name;
+      set.classList.remove("closed");
+      continue;
+    }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "fold";
+    button.textContent = name;
+    const close = CLOSED_ON_PHONES[name];
+    const closed = close ? close() : false;
+    set.classList.toggle("closed", closed);
+    button.setAttribute("aria-expanded", String(!closed));
+    button.addEventListener("click", () => {
+      const nowClosed = set.classList.toggle("closed");
+      button.setAttribute("aria-expanded", String(!nowClosed));
+    });
+    legend.replaceChildren(button);
+  }
+}
+
 async function init() {
   wire();
   let shipped, rules;
@@ -723,6 +755,8 @@ async function init() {
   } catch (err) {
     clearSession(`The page could not follow this link (${err.message}): choose the settings above.`);
   }
+  collapsible();
+  PHONE.addEventListener("change", collapsible);
 }
 
 init();
