@@ -12,7 +12,7 @@ resumes on exactly the batches it would have met, in any process.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 import numpy as np
 
@@ -23,6 +23,8 @@ from gradfit.exceptions import InvalidInputError
 
 __all__ = [
     "BatchStream",
+    "Block",
+    "MixedRows",
     "cut",
     "epoch_order",
     "new_seed",
@@ -30,6 +32,31 @@ __all__ = [
     "steps_per_epoch",
     "streamed_blocks",
 ]
+
+
+class MixedRows(NamedTuple):
+    """A shuffle buffer's rows as read, and the mixed order in which they are visited.
+
+    The mixed rows are never gathered as a whole (a random gather of a buffer costs
+    more than descending on it): a batch gathers its own rows (``cut``,
+    ``BatchStream``), and the compiled kernels walk ``order`` over ``rows`` directly.
+    """
+
+    rows: Batch
+    order: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.order)
+
+
+# What a stream's ``blocks`` yield: rows in their order, or rows with an order of visits.
+Block = Union["Batch", MixedRows]
+
+
+def block_rows(block: Block) -> int:
+    """How many rows ``block`` visits."""
+    return block.n_rows if isinstance(block, MixedRows) else len(block.y)
 
 
 def resolve_batch_size(batch_size: int | None, n: int) -> int:
@@ -87,21 +114,22 @@ def epoch_order(n: int, *, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
 
 def streamed_blocks(
     chunks: Iterable[Batch], batch_size: int, *, buffer: int, rng: np.random.Generator | None
-) -> Iterator[Batch]:
+) -> Iterator[Block]:
     """Rows streamed in order, mixed by a buffer, in blocks of whole batches.
 
     With ``rng``, rows gather in a buffer of at least ``buffer`` rows, which is permuted;
-    its first rows, a whole number of batches, are the next block, and the rows left
-    over (fewer than a batch) wait for the next buffer-full. Without it, blocks are
+    its first rows, a whole number of batches, are the next block (``MixedRows``: the
+    buffer and its permuted order), and the rows left over (fewer than a batch) wait
+    for the next buffer-full. Without it, blocks are
     consecutive rows. Every block but the stream's last is a whole number of batches:
     cut into ``batch_size`` rows (``cut``), an epoch of ``n`` rows has
     ``ceil(n / batch_size)`` batches.
 
     >>> from gradfit.data.source import Batch
     >>> parts = [Batch(np.arange(3.0)[:, None], np.arange(3.0), None)] * 3
-    >>> [len(b.y) for b in streamed_blocks(parts, 4, buffer=5, rng=None)]
+    >>> [block_rows(b) for b in streamed_blocks(parts, 4, buffer=5, rng=None)]
     [4, 4, 1]
-    >>> [len(b.y) for b in streamed_blocks(parts, 2, buffer=5, rng=np.random.default_rng(0))]
+    >>> [block_rows(b) for b in streamed_blocks(parts, 2, buffer=5, rng=np.random.default_rng(0))]
     [6, 3]
     """
     size = max(buffer, batch_size) if rng is not None else batch_size
@@ -114,17 +142,17 @@ def streamed_blocks(
             continue
         mixed = _mix(pending, held, rng)
         keep = held - held % batch_size
-        yield _take(mixed, slice(0, keep)) if keep < held else mixed
+        yield _first(mixed, keep) if keep < held else mixed
         pending = [_take(mixed, slice(keep, held))] if keep < held else []
         held -= keep
     if held:
         yield _mix(pending, held, rng)
 
 
-def cut(blocks: Iterable[Batch], batch_size: int) -> Iterator[Batch]:
+def cut(blocks: Iterable[Block], batch_size: int) -> Iterator[Batch]:
     """The batches of ``batch_size`` rows that blocks of whole batches hold, in order."""
     for block in blocks:
-        for start in range(0, len(block.y), batch_size):
+        for start in range(0, block_rows(block), batch_size):
             yield _take(block, slice(start, start + batch_size))
 
 
@@ -139,20 +167,20 @@ class BatchStream:
     ([0.0, 1.0], (1, 2))
     """
 
-    def __init__(self, blocks: Iterator[Batch], batch_size: int) -> None:
+    def __init__(self, blocks: Iterator[Block], batch_size: int) -> None:
         self._blocks = blocks
         self.batch_size = batch_size
-        self._block: Batch | None = None
+        self._block: Block | None = None
         self._at = 0  # batches of the current block already taken
         self._count = 0
 
-    def block(self) -> tuple[Batch, int, int]:
+    def block(self) -> tuple[Block, int, int]:
         """The current block (the next one when this one is used up), the index of its
         next batch and how many batches it has left."""
         if self._block is None or self._at == self._count:
             self._block = next(self._blocks)
             self._at = 0
-            self._count = -(-len(self._block.y) // self.batch_size)
+            self._count = -(-block_rows(self._block) // self.batch_size)
         return self._block, self._at, self._count - self._at
 
     def advance(self, batches: int) -> None:
@@ -174,19 +202,30 @@ class BatchStream:
             close()
 
 
-def _mix(parts: list[Batch], held: int, rng: np.random.Generator | None) -> Batch:
+def _mix(parts: list[Batch], held: int, rng: np.random.Generator | None) -> Block:
     from gradfit.data.source import Batch
 
     if len(parts) == 1:
         whole = parts[0]
     else:
         weight = None if parts[0].weight is None else np.concatenate([p.weight for p in parts])
-        whole = Batch(
-            np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]), weight
-        )
-    return whole if rng is None else _take(whole, rng.permutation(held))
+        # rows after rows (C order), as batches and the kernels read them: one copy
+        X = np.empty((held, parts[0].X.shape[1]))
+        np.concatenate([p.X for p in parts], out=X)
+        whole = Batch(X, np.concatenate([p.y for p in parts]), weight)
+    return whole if rng is None else MixedRows(whole, rng.permutation(held))
 
 
-def _take(batch: Batch, idx: np.ndarray | slice) -> Batch:
-    weight = None if batch.weight is None else batch.weight[idx]
-    return type(batch)(batch.X[idx], batch.y[idx], weight)
+def _first(block: Block, k: int) -> Block:
+    """The first ``k`` rows ``block`` visits (no copy)."""
+    if isinstance(block, MixedRows):
+        return MixedRows(block.rows, block.order[:k])
+    return _take(block, slice(0, k))
+
+
+def _take(block: Block, idx: np.ndarray | slice) -> Batch:
+    """The rows ``idx`` of the rows ``block`` visits, in that order."""
+    if isinstance(block, MixedRows):
+        return _take(block.rows, block.order[idx])
+    weight = None if block.weight is None else block.weight[idx]
+    return type(block)(block.X[idx], block.y[idx], weight)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from gradfit.data import stream  # the limits every streamed source shares
-from gradfit.data.batching import cut, streamed_blocks
+from gradfit.data.batching import Block, cut, streamed_blocks
 from gradfit.data.source import Batch, check_weights
 from gradfit.exceptions import InvalidInputError
 
@@ -226,7 +226,7 @@ class DaskSource:
         partition's rows mixed with the rest of a shuffle buffer)."""
         yield from cut(self.blocks(batch_size, shuffle=shuffle, seed=seed, epoch=epoch), batch_size)
 
-    def blocks(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
+    def blocks(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Block]:
         """The batches of ``batches``, a buffer-full of whole batches at a time."""
         rng = np.random.default_rng([seed, epoch]) if shuffle else None
         order = rng.permutation(self.n_partitions) if rng is not None else None

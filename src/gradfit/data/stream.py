@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradfit.data.batching import cut, streamed_blocks
+from gradfit.data.batching import Block, cut, streamed_blocks
 from gradfit.data.file_checks import left_out_notes
 from gradfit.data.file_table import FileTable
 from gradfit.data.source import Batch
@@ -228,7 +228,7 @@ class FileSource:
         """
         yield from cut(self.blocks(batch_size, shuffle=shuffle, seed=seed, epoch=epoch), batch_size)
 
-    def blocks(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Batch]:
+    def blocks(self, batch_size: int, *, shuffle: bool, seed: int, epoch: int) -> Iterator[Block]:
         """The batches of ``batches``, a buffer-full of whole batches at a time."""
         rng = np.random.default_rng([seed, epoch]) if shuffle else None
         yield from streamed_blocks(self.chunks(), batch_size, buffer=self.shuffle_buffer, rng=rng)

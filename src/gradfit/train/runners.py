@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gradfit.data.batching import MixedRows
 from gradfit.data.scaling import Scaling
 from gradfit.data.validation import is_sparse
 from gradfit.optim.alias import ADAM_B2, ADAM_EPS
@@ -163,8 +164,11 @@ class KernelBatches:
         block, at, left = order.block()
         if block is not self._block:
             self._block = block
-            self._block_rows = kernel_rows(block.X, block.y, block.weight)
-            self._block_order = np.arange(len(block.y))
+            # a shuffle buffer's rows as read: the kernel walks their mixed order itself
+            mixed = isinstance(block, MixedRows)
+            rows = block.rows if mixed else block
+            self._block_rows = kernel_rows(rows.X, rows.y, rows.weight)
+            self._block_order = block.order if mixed else np.arange(len(rows.y))
         assert self._block_rows is not None
         return self._block_rows, self._block_order, at, left
 
