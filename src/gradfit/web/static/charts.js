@@ -122,7 +122,9 @@ function drawParabola(p) {
       line: { color: "#c0392b", width: 2 }, marker: { size: 7, symbol: "arrow", angleref: "previous" },
       name: "the step" });
   }
-  const what = p.next ? "the last step" : "where the descent stands";
+  // a batch's step follows its own slope, not the full-data tangent drawn here
+  const batch = $("mode").value !== "full" ? " (a batch's slope)" : "";
+  const what = p.next ? `the last step${batch}` : "where the descent stands";
   Plotly.react("chart-parabola", traces, layout("chart-parabola",
     `${lossName()} over ${p.name} (the others held), ${what}`, 13, {
       xaxis: { title: { text: p.label } }, yaxis: { title: { text: lossName() } },
