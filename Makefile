@@ -35,6 +35,11 @@ images: $(VENV)/.installed-test browser
 	MPLCONFIGDIR=$(CURDIR)/.venv/mpl $(BIN)/python -c "from gradfit.demo import write_plots; write_plots('docs/images')"
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_web_browser.py -k success
 	cp test-artifacts/screenshots/success.png docs/images/playground.png
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_web_lessons.py tests/test_web_race.py \
+	  tests/test_web_eigen.py -k "1280 and (drag or four or slider)"
+	cp test-artifacts/screenshots/lessons-drag-1280.png docs/images/lessons.png
+	cp test-artifacts/screenshots/race-four-1280.png docs/images/race.png
+	cp test-artifacts/screenshots/eigen-1280.png docs/images/eigen.png
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(SOURCES)
