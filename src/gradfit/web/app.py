@@ -8,7 +8,6 @@ session does lives in ``gradfit.web.sessions``, the request bodies in
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations
 # at definition, and the settings model is made inside ``create_app``.
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -34,6 +33,7 @@ from gradfit.web.sessions import Session  # noqa: E402
 from gradfit.web.settings import Settings  # noqa: E402
 from gradfit.web.store import SessionStore  # noqa: E402
 from gradfit.web.uploads import MAX_UPLOAD_BYTES, Upload, parse_upload  # noqa: E402
+from gradfit.web.views import json_ready  # noqa: E402
 
 __all__ = ["create_app"]
 
@@ -66,17 +66,6 @@ def _static(name: str) -> Path:
 def _plotly_js() -> Path:
     plotly = require("plotly", "web")
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-def _finite(obj: Any) -> Any:
-    """JSON has no NaN or infinity: send null instead."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def _upload_info(upload_id: str, upload: Upload) -> dict[str, Any]:
@@ -194,32 +183,32 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
             settings = Settings.from_page(**body.model_dump())  # type: ignore[attr-defined]
         except InvalidInputError as err:  # an option value FitOptions does not accept
             raise HTTPException(422, str(err)) from None
-        return _finite(store.create(settings).state())
+        return json_ready(store.create(settings).state())
 
     @app.get("/api/sessions/{session_id}")
     def get_session(session_id: str) -> dict[str, Any]:
         """Where the session stands."""
         with _locked(store, session_id) as session:
-            return _finite(session.state(since=session.step_count))
+            return json_ready(session.state(since=session.step_count))
 
     @app.post("/api/sessions/{session_id}/step")
     def step(session_id: str, body: StepIn) -> dict[str, Any]:
         """Take ``n`` steps (with ``until_success``, no more than reach the minimum);
         returns the new state, the new points and the last step explained."""
         with _locked(store, session_id) as session:
-            return _finite(session.step(body.n, body.until_success))
+            return json_ready(session.step(body.n, body.until_success))
 
     @app.post("/api/sessions/{session_id}/reset")
     def reset(session_id: str) -> dict[str, Any]:
         """Back to w = 0, b = 0 with the same data and options."""
         with _locked(store, session_id) as session:
-            return _finite(session.reset())
+            return json_ready(session.reset())
 
     @app.post("/api/sessions/{session_id}/surface")
     def surface(session_id: str, body: SurfaceIn) -> dict[str, Any]:
         """Cost contours over the two chosen coefficients around ``path``."""
         with _locked(store, session_id) as session:
-            return _finite(session.surface(body.path, body.coefs))
+            return json_ready(session.surface(body.path, body.coefs))
 
     @app.post("/api/sessions/{session_id}/preview")
     def preview(session_id: str, body: PreviewIn) -> dict[str, Any]:
@@ -227,13 +216,13 @@ def create_app(store: SessionStore | None = None) -> FastAPI:
         moves): every step's ``theta`` from the start, the checked losses, and where it
         diverged (None: it did not). The session itself is not changed."""
         with _locked(store, session_id) as session:
-            return _finite(session.preview(body.lr, body.n))
+            return json_ready(session.preview(body.lr, body.n))
 
     @app.get("/api/sessions/{session_id}/fewest")
     def fewest(session_id: str) -> dict[str, Any]:
         """The fewest steps any constant learning rate needs on this data, and that rate."""
         with _locked(store, session_id) as session:
-            return _finite(session.fewest())
+            return json_ready(session.fewest())
 
     @app.get("/api/sessions/{session_id}/code")
     def code(session_id: str) -> dict[str, str]:

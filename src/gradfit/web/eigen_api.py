@@ -23,6 +23,7 @@ from gradfit.web.eigen import MAX_STEPS, eigen_view  # noqa: E402
 from gradfit.web.schemas import MAX_LR  # noqa: E402
 from gradfit.web.settings import Settings  # noqa: E402
 from gradfit.web.store import SessionStore  # noqa: E402
+from gradfit.web.views import json_ready  # noqa: E402
 
 __all__ = ["EigenIn", "eigen_routes"]
 
@@ -89,6 +90,6 @@ def eigen_routes(store: SessionStore) -> APIRouter:
         view = eigen_view(objective, settings.options, star, body.steps)
         view["feature_names"] = objective.feature_names
         view["target"] = objective.source.target_name
-        return view
+        return json_ready(view)
 
     return router

@@ -18,6 +18,7 @@ from gradfit.web import lessons  # noqa: E402
 from gradfit.web.datasets import FIRST_DATASET, DataChoice  # noqa: E402
 from gradfit.web.schemas import MAX_LR  # noqa: E402
 from gradfit.web.store import SessionStore  # noqa: E402
+from gradfit.web.views import json_ready  # noqa: E402
 
 __all__ = ["lesson_routes"]
 
@@ -88,31 +89,31 @@ def lesson_routes(store: SessionStore) -> APIRouter:
     @router.post("/api/lessons/guess")
     def guess(body: LineIn) -> dict[str, Any]:
         """The mean squared error of the line ``y = m x + b`` on the data."""
-        return lessons.guess(data_of(body), body.m, body.b)
+        return json_ready(lessons.guess(data_of(body), body.m, body.b))
 
     @router.post("/api/lessons/derivative")
     def derivative(body: LineIn) -> dict[str, Any]:
         """The derivative at ``(m, b)``, with the rows' numbers and the engine's gradient."""
-        return lessons.derivative(data_of(body), body.m, body.b)
+        return json_ready(lessons.derivative(data_of(body), body.m, body.b))
 
     @router.post("/api/lessons/step")
     def step(body: StepIn) -> dict[str, Any]:
         """One step of plain gradient descent from ``(m, b)``."""
-        return lessons.one_step(data_of(body), body.m, body.b, body.lr)
+        return json_ready(lessons.one_step(data_of(body), body.m, body.b, body.lr))
 
     @router.post("/api/lessons/challenge")
     def challenge(body: ChallengeIn) -> dict[str, Any]:
         """The steps a rate needs to reach the minimum (standardized), and the answer."""
-        return lessons.challenge(data_of(body), body.lr, body.answer)
+        return json_ready(lessons.challenge(data_of(body), body.lr, body.answer))
 
     @router.post("/api/lessons/bowls")
     def bowls(body: DataIn) -> dict[str, Any]:
         """The raw and standardized bowls with their best rates' paths and steps."""
-        return lessons.standardize_bowls(data_of(body))
+        return json_ready(lessons.standardize_bowls(data_of(body)))
 
     @router.post("/api/lessons/penalty")
     def penalty(body: PenaltyIn) -> dict[str, Any]:
         """A penalty's path: the slope at strengths from strong to weak."""
-        return lessons.penalty_path(data_of(body), body.penalty)
+        return json_ready(lessons.penalty_path(data_of(body), body.penalty))
 
     return router

@@ -17,6 +17,7 @@ from gradfit.web.race import MAX_LANES, MAX_STEPS, race  # noqa: E402
 from gradfit.web.schemas import MAX_LR  # noqa: E402
 from gradfit.web.settings import Settings  # noqa: E402
 from gradfit.web.store import SessionStore  # noqa: E402
+from gradfit.web.views import json_ready  # noqa: E402
 
 __all__ = ["LaneIn", "RaceIn", "race_routes"]
 
@@ -85,19 +86,6 @@ def race_routes(store: SessionStore) -> APIRouter:
             body.upload_id,
         )
         out = race(data, settings, dict(store.uploads), body.max_steps, body.coefs)
-        return _finite(out)
+        return json_ready(out)
 
     return router
-
-
-def _finite(obj: Any) -> Any:
-    """JSON has no NaN or infinity: null instead (a diverged lane's last points)."""
-    import math
-
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

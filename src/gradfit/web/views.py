@@ -13,6 +13,7 @@ not the features are standardized.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "SURFACE_POINTS",
     "data_view",
     "history_points",
+    "json_ready",
     "kink_view",
     "kinked",
     "parabola_view",
@@ -43,6 +45,18 @@ MAX_ROWS_SHOWN = 500
 SURFACE_POINTS = 60
 # Points along the parabola (the loss over one coefficient).
 PARABOLA_POINTS = 81
+
+
+def json_ready(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as None: JSON has neither (a diverged descent's
+    last numbers)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    return obj
 
 
 def history_points(
