@@ -193,7 +193,7 @@ async function derivativeLesson(body) {
 
 async function stepLesson(body) {
   body.append(
-    el("p", { text: "One step of gradient descent: m <- m - lr dJ/dm and b <- b - lr dJ/db, from your line. On the left the cost as a function of m alone (b held): a parabola, with your point, its tangent (the slope dJ/dm) and where the step lands. Try a rate, step a few times; then try one too large." }),
+    el("p", { text: "One step of gradient descent: m <- m - lr dJ/dm and b <- b - lr dJ/db, from your line. The first chart: the cost as a function of m alone (b held): a parabola, with your point, its tangent (the slope dJ/dm) and where the step lands. Try a rate, step a few times; then try one too large." }),
     el("div", { class: "controls" }, [
       el("label", {}, ["learning rate ", el("input", { type: "text", id: "step-lr", value: "0.00001", inputmode: "decimal" })]),
       el("button", { type: "button", id: "step-btn", text: "STEP" }),
