@@ -42,7 +42,7 @@ __all__ = ["create_app"]
 PAGES = ("lessons", "race", "eigen")
 STATIC_FILES = {
     "app.js": "text/javascript",
-    "charts.js": "text/javascript",
+    **{name: "text/javascript" for name in ("charts.js", "readout.js", "link.js", "access.js")},
     "style.css": "text/css",
     **{f"{page}.js": "text/javascript" for page in PAGES},
     **{f"{page}.css": "text/css" for page in PAGES},
