@@ -233,3 +233,27 @@ def test_raw_against_standardized(page: Page, live_server, width):
     page.click("#free-play")
     expect(page.locator("#chart-loss .main-svg").first).to_be_visible()
     assert errors == []
+
+
+@pytest.mark.browser
+def test_click_the_point_on_the_cost_surface(page: Page, live_server):
+    errors = open_lesson(page, live_server, 1280, 1)
+    expect(page.locator("#chart-cost .main-svg").first).to_be_visible()
+    m, b = np.polyfit(X, Y, 1)
+    # a click where the best (m, b) is on the contour plot: the guess moves there
+    x, y = page.evaluate(
+        """([m, b]) => { const d = document.getElementById('chart-cost'), l = d._fullLayout;
+        const r = d.getBoundingClientRect();
+        return [r.left + l.xaxis._offset + l.xaxis.l2p(m),
+                r.top + l.yaxis._offset + l.yaxis.l2p(b)]; }""",
+        [m, b],
+    )
+    page.mouse.click(x, y)
+    shown_m, shown_b = float(page.input_value("#m")), float(page.input_value("#b"))
+    assert shown_m == pytest.approx(m, abs=0.01) and shown_b == pytest.approx(b, abs=2)
+    page.wait_for_function(
+        "([want]) => Math.abs(Number(document.getElementById('mse').textContent) - want)"
+        " <= 1e-5 * want",
+        arg=[cost(shown_m, shown_b)],
+    )
+    assert errors == []

@@ -89,12 +89,18 @@ def _finite(m: float, b: float) -> np.ndarray:
 
 
 def guess(data: LessonData, m: float, b: float) -> dict[str, Any]:
-    """The mean squared error of the line ``y = m x + b``, and the line on the data."""
+    """The mean squared error of the line ``y = m x + b``, the line on the data, and the
+    cost over ``(m, b)`` around the start, the minimum and the guess (a frame that stays
+    put while the guess moves inside it)."""
     theta = _finite(m, b)
+    star = data.yardsticks["raw"].star
+    frame = np.array([np.zeros(2), star, 2 * star, theta])
+    M, B, cost = surface_grid(data.raw, frame, star, 0, 1, n=SURFACE_POINTS)
     return {
         "mse": float(data.raw.loss_at(theta[None, :])[0]),
         "best": data.best(),
         "view": data_view(data.x[:, None], data.y, theta),
+        "surface": {"x": M[0].tolist(), "y": B[:, 0].tolist(), "z": cost.tolist()},
         "feature": data.feature,
         "target": data.target,
     }

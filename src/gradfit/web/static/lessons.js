@@ -76,7 +76,7 @@ function freePlay(query) {
 
 async function guessLesson(body) {
   body.append(
-    el("p", { text: "A line y = m x + b through the data: drag its two round handles up and down (or type m and b). The mean squared error J(m, b), the average of the squared vertical gaps, says how good your guess is. Can you bring it down to the best line's?" }),
+    el("p", { text: "A line y = m x + b through the data: drag its two round handles up and down, or your point (m, b) on the cost's contours (or type m and b). The mean squared error J(m, b), the average of the squared vertical gaps, says how good your guess is. Can you bring it down to the best line's?" }),
     el("div", { class: "controls" }, [
       el("label", {}, ["m ", el("input", { type: "text", id: "m", inputmode: "decimal", "aria-label": "slope m" })]),
       el("label", {}, ["b ", el("input", { type: "text", id: "b", inputmode: "decimal", "aria-label": "intercept b" })]),
@@ -84,17 +84,22 @@ async function guessLesson(body) {
     ]),
     el("p", { class: "readout", id: "mse-readout" }),
     el("p", { class: "readout", id: "best-readout", hidden: "" }),
-    el("div", { class: "charts" }, [el("div", { id: "chart-guess", class: "chart", role: "img", "aria-label": "the data and your line, with two handles to drag" })]),
+    el("div", { class: "charts" }, [
+      el("div", { id: "chart-guess", class: "chart", role: "img", "aria-label": "the data and your line, with two handles to drag" }),
+      el("div", { id: "chart-cost", class: "chart", role: "img", "aria-label": "the cost over m and b: drag or click your point" }),
+    ]),
   );
   $("m").value = g(line.m);
   $("b").value = g(line.b);
-  let view = null;
+  let view = null, surface = null, best = null;
   let pending = 0;
   const refresh = async () => {
     const mine = ++pending;
     const out = await ask("/api/lessons/guess", line);
     if (!out || mine !== pending) return;
     view = { ...out.view, feature: out.feature, target: out.target };
+    surface = out.surface;
+    best = out.best;
     $("mse-readout").replaceChildren("Your line: J(m, b) = ", el("strong", { id: "mse", text: g(out.mse) }));
     $("best-readout").textContent = `The best line: m = ${g(out.best.m)}, b = ${g(out.best.b)}, J = ${g(out.best.mse)} (least squares).`;
     draw();
@@ -108,6 +113,14 @@ async function guessLesson(body) {
     plotLine("chart-guess", view, "drag the round handles", [
       { x: h.map((p) => p[0]), y: h.map((p) => p[1]), mode: "markers", marker: { size: 16, color: "#c0392b", line: { color: "#fff", width: 2 } }, name: "handles" },
     ]);
+    const shown = !$("best-readout").hidden;
+    Plotly.react("chart-cost", [
+      { x: surface.x, y: surface.y, z: surface.z, type: "contour", ncontours: 30, showscale: false, contours: { coloring: "lines" }, hoverinfo: "skip" },
+      { x: [line.m], y: [line.b], mode: "markers", marker: { size: 14, color: "#c0392b", line: { color: "#fff", width: 2 } }, name: "your guess" },
+      ...(shown ? [{ x: [best.m], y: [best.b], mode: "markers", marker: { symbol: "star", size: 14, color: "#000" }, name: "the best" }] : []),
+    ], { title: { text: "the cost J over (m, b): drag or click your point", font: { size: 13 } }, margin: { l: 55, r: 10, t: 40, b: 45 }, showlegend: false,
+      xaxis: { title: { text: "m" }, range: [surface.x[0], surface.x[surface.x.length - 1]] },
+      yaxis: { title: { text: "b" }, range: [surface.y[0], surface.y[surface.y.length - 1]] } }, PLOT_CONFIG);
   };
   const typed = () => {
     const m = number($("m"), "m"), b = number($("b"), "b");
@@ -117,7 +130,7 @@ async function guessLesson(body) {
   };
   $("m").addEventListener("change", typed);
   $("b").addEventListener("change", typed);
-  $("best-btn").addEventListener("click", () => { $("best-readout").hidden = false; });
+  $("best-btn").addEventListener("click", () => { $("best-readout").hidden = false; draw(); });
   await refresh();
   // dragging a handle: pixels to data with the axes' own conversions (drawing only)
   const div = $("chart-guess");
@@ -157,6 +170,27 @@ async function guessLesson(body) {
     dragging = -1;
     refresh();  // the cost of where the line was let go, from the engine
   });
+  // or the point (m, b) on the cost's contours, dragged or clicked
+  const cost = $("chart-cost");
+  let moving = false;
+  const moveTo = (event) => {
+    const layout = cost._fullLayout;
+    const box = cost.getBoundingClientRect();
+    line = { m: layout.xaxis.p2l(event.clientX - box.left - layout.xaxis._offset),
+      b: layout.yaxis.p2l(event.clientY - box.top - layout.yaxis._offset) };
+    $("m").value = g(line.m);
+    $("b").value = g(line.b);
+    draw();
+  };
+  cost.addEventListener("pointerdown", (event) => {
+    if (!surface) return;
+    moving = true;
+    cost.setPointerCapture(event.pointerId);
+    event.preventDefault();
+    moveTo(event);
+  });
+  cost.addEventListener("pointermove", (event) => { if (moving) moveTo(event); });
+  cost.addEventListener("pointerup", () => { if (moving) { moving = false; refresh(); } });
   freePlay("standardize=0&lr=0.00001");
 }
 
