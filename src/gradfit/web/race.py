@@ -101,9 +101,8 @@ def _lane(objective: Objective, settings: Settings, max_steps: int) -> dict[str,
         history = run(objective, options.replace(max_steps=max_steps)).history
     except DivergenceError as err:
         history, diverged = err.history, err.step
-        message = divergence_message(
-            err, objective, options, float(history.loss[-1]), yardstick.start_loss
-        )
+        loss = float(history.loss[-1]) if len(history) else yardstick.start_loss
+        message = divergence_message(err, objective, options, loss, yardstick.start_loss)
     reached = yardstick.first_success(objective, history, every)
     points = history_points(objective, history, 0, every)
     thetas, steps = _every_point(history.theta, history.step)
